@@ -1,0 +1,1 @@
+"""The measuring harness: interpreters, run tables, and (later) pyperf and memory suites."""

@@ -1,0 +1,311 @@
+"""Scenario files: the typed workload definition and its validating TOML loader.
+
+A scenario names the subflow, the user messages (one per turn of one session), the
+latency model of every call kind, streaming, the thread pool size and injected failures.
+Everything the mock and the validator need to know about a run comes from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SUBFLOWS = ("report", "alone", "chat")
+LLM_CALL_KINDS = ("router", "analyst", "writer", "chat")
+MARKET_DATA_KINDS = ("quote", "fundamentals", "news", "ratings")
+CALL_KINDS = LLM_CALL_KINDS + MARKET_DATA_KINDS
+FAILURE_KINDS = ("http_500", "http_429", "timeout")
+DEFAULT_TOKENS = {"router": 1, "analyst": 24, "writer": 64, "chat": 32}
+TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,7}(\.[A-Z])?$")
+
+Subflow = Literal["report", "alone", "chat"]
+FailureKind = Literal["http_500", "http_429", "timeout"]
+PoolSize = int | Literal["default", "fanout"]
+
+
+class ScenarioError(ValueError):
+    """A scenario file is malformed; the message names the file, the field and the expectation."""
+
+    def __init__(self, source: str, field_path: str, expected: str, got: object = None) -> None:
+        shown = "" if got is None else f", got {got!r}"
+        super().__init__(f"{source}: field '{field_path}': expected {expected}{shown}")
+        self.source = source
+        self.field_path = field_path
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Milliseconds drawn per call: constant, uniform or lognormal, seeded by the call's identity."""
+
+    kind: Literal["constant", "uniform", "lognormal"] = "constant"
+    value: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    median: float = 0.0
+    sigma: float = 0.0
+
+    def sample_ms(self, key: str) -> float:
+        if self.kind == "constant":
+            return self.value
+        rng = random.Random(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
+        if self.kind == "uniform":
+            return rng.uniform(self.low, self.high)
+        return self.median * math.exp(rng.gauss(0.0, self.sigma))
+
+    @property
+    def max_ms(self) -> float:
+        """Upper bound of a draw (lognormal has none; its 99.9th percentile stands in)."""
+        if self.kind == "constant":
+            return self.value
+        if self.kind == "uniform":
+            return self.high
+        return self.median * math.exp(3.09 * self.sigma)
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """One call kind's latency: time to first token, gap per further token, token count."""
+
+    ttft: Distribution = field(default_factory=Distribution)
+    gap: Distribution = field(default_factory=Distribution)
+    tokens: int = 16
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An injected failure: `call` (e.g. "quote:NVDA", "analyst:AAPL") answers `kind` after `after_ms`."""
+
+    call: str
+    kind: FailureKind
+    after_ms: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    source: str
+    subflow: Subflow
+    messages: tuple[str, ...]
+    tickers: tuple[str, ...]
+    streaming: bool
+    thread_pool_size: PoolSize
+    seed: int
+    session_store: Literal["sqlite", "memory"]
+    latency: Mapping[str, LatencyModel]
+    failures: tuple[Failure, ...]
+    description: str = ""
+    content_hash: str = ""
+
+    @property
+    def fanout(self) -> int:
+        """Independent market-data calls waiting together in one fetch step."""
+        return len(self.tickers) * len(MARKET_DATA_KINDS)
+
+    def latency_for(self, call_kind: str) -> LatencyModel:
+        return self.latency[call_kind]
+
+    def failure_for(self, call_id: str) -> Failure | None:
+        return next((f for f in self.failures if f.call == call_id), None)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate one scenario file; raise ScenarioError naming file, field and expectation."""
+    source = str(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(source, "<file>", "a readable TOML file", exc.strerror) from exc
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(source, "<file>", f"valid UTF-8 TOML ({exc})") from exc
+    return parse_scenario(data, source=source, default_name=path.stem, raw=raw_bytes)
+
+
+def parse_scenario(data: Mapping[str, Any], *, source: str, default_name: str, raw: bytes = b"") -> Scenario:
+    known = {
+        "name", "description", "subflow", "message", "messages", "tickers", "streaming",
+        "thread_pool_size", "seed", "session_store", "latency", "failures",
+    }  # fmt: skip
+    for key in data:
+        if key not in known:
+            raise ScenarioError(source, key, f"one of {sorted(known)}", "unknown field")
+
+    name = _typed(data, "name", str, source, default_name)
+    subflow = _typed(data, "subflow", str, source)
+    if subflow not in SUBFLOWS:
+        raise ScenarioError(source, "subflow", f"one of {list(SUBFLOWS)}", subflow)
+
+    tickers = _parse_tickers(data.get("tickers", []), source)
+    messages = _parse_messages(data, source, tickers)
+    if subflow == "chat" and tickers:
+        raise ScenarioError(source, "tickers", "no tickers for a chat scenario", list(tickers))
+    if subflow == "alone" and len(tickers) != 1:
+        raise ScenarioError(source, "tickers", "exactly one ticker for an alone scenario", list(tickers))
+    if subflow == "report" and not tickers:
+        raise ScenarioError(source, "tickers", "at least one ticker for a report scenario", [])
+    if subflow != "chat" and len(messages) != 1:
+        raise ScenarioError(source, "messages", f"exactly one message for a {subflow} scenario", len(messages))
+
+    pool = data.get("thread_pool_size", "default")
+    if not (pool in ("default", "fanout") or (isinstance(pool, int) and not isinstance(pool, bool) and pool > 0)):
+        raise ScenarioError(source, "thread_pool_size", '"default", "fanout" or a positive integer', pool)
+    seed = _typed(data, "seed", int, source, 0)
+    streaming = _typed(data, "streaming", bool, source, True)
+    store = _typed(data, "session_store", str, source, "sqlite")
+    if store not in ("sqlite", "memory"):
+        raise ScenarioError(source, "session_store", '"sqlite" or "memory"', store)
+
+    return Scenario(
+        name=name,
+        source=source,
+        subflow=subflow,  # type: ignore[arg-type]  # checked against SUBFLOWS above
+        messages=messages,
+        tickers=tickers,
+        streaming=streaming,
+        thread_pool_size=pool,
+        seed=seed,
+        session_store=store,  # type: ignore[arg-type]  # checked above
+        latency=_parse_latency(data.get("latency", {}), source),
+        failures=_parse_failures(data.get("failures", []), source, subflow, tickers),
+        description=_typed(data, "description", str, source, ""),
+        content_hash=hashlib.sha256(raw).hexdigest() if raw else "",
+    )
+
+
+def synthetic_tickers(count: int) -> tuple[str, ...]:
+    """Deterministic made-up symbols for fan-out sweeps (T001, T002, ...)."""
+    return tuple(f"T{i:03d}" for i in range(1, count + 1))
+
+
+def _typed(data: Mapping[str, Any], key: str, kind: type, source: str, default: Any = ...) -> Any:
+    if key not in data:
+        if default is ...:
+            raise ScenarioError(source, key, f"a {kind.__name__} (required)", "missing")
+        return default
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ScenarioError(source, key, f"a {kind.__name__}", value)
+    return value
+
+
+def _parse_tickers(value: Any, source: str) -> tuple[str, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ScenarioError(source, "tickers", "a positive count or a list of symbols", value)
+        return synthetic_tickers(value)
+    if not isinstance(value, list):
+        raise ScenarioError(source, "tickers", "a list of symbols or a count", value)
+    for index, ticker in enumerate(value):
+        if not isinstance(ticker, str) or not TICKER_PATTERN.match(ticker):
+            raise ScenarioError(source, f"tickers[{index}]", "an upper-case symbol like AAPL", ticker)
+    if len(set(value)) != len(value):
+        raise ScenarioError(source, "tickers", "distinct symbols", value)
+    return tuple(value)
+
+
+def _parse_messages(data: Mapping[str, Any], source: str, tickers: tuple[str, ...]) -> tuple[str, ...]:
+    if ("message" in data) == ("messages" in data):
+        raise ScenarioError(source, "message", "exactly one of 'message' (a string) or 'messages' (a list)")
+    raw = [data["message"]] if "message" in data else data["messages"]
+    field_name = "message" if "message" in data else "messages"
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(source, field_name, "a non-empty list of strings", raw)
+    cashtags = ", ".join(f"${t}" for t in tickers)
+    messages = []
+    for index, message in enumerate(raw):
+        if not isinstance(message, str) or not message.strip():
+            raise ScenarioError(source, f"{field_name}[{index}]", "a non-empty string", message)
+        messages.append(message.replace("{tickers}", cashtags))
+    return tuple(messages)
+
+
+def _parse_distribution(value: Any, source: str, where: str) -> Distribution:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ScenarioError(source, where, "milliseconds >= 0", value)
+        return Distribution(value=float(value))
+    if not isinstance(value, dict):
+        raise ScenarioError(source, where, "milliseconds or a table with 'dist'", value)
+    dist = value.get("dist")
+    required = {"constant": ("value",), "uniform": ("low", "high"), "lognormal": ("median", "sigma")}
+    if dist not in required:
+        raise ScenarioError(source, f"{where}.dist", f"one of {list(required)}", dist)
+    params: dict[str, float] = {}
+    for key in value:
+        if key != "dist" and key not in required[dist]:
+            raise ScenarioError(source, f"{where}.{key}", f"only {list(required[dist])} for {dist}", "unknown")
+    for key in required[dist]:
+        number = value.get(key)
+        if not isinstance(number, (int, float)) or isinstance(number, bool) or number < 0:
+            raise ScenarioError(source, f"{where}.{key}", "a number >= 0", number)
+        params[key] = float(number)
+    if dist == "uniform" and params["low"] > params["high"]:
+        raise ScenarioError(source, f"{where}.low", "low <= high", params["low"])
+    return Distribution(kind=dist, **params)
+
+
+def _parse_latency(value: Any, source: str) -> dict[str, LatencyModel]:
+    if not isinstance(value, dict):
+        raise ScenarioError(source, "latency", "a table of call kinds", value)
+    allowed = (*CALL_KINDS, "market_data")
+    tables: dict[str, dict[str, Any]] = {}
+    for kind, table in value.items():
+        if kind not in allowed:
+            raise ScenarioError(source, f"latency.{kind}", f"a call kind, one of {list(allowed)}", "unknown")
+        if not isinstance(table, dict):
+            raise ScenarioError(source, f"latency.{kind}", "a table with ttft_ms, gap_ms, tokens", table)
+        for key in table:
+            if key not in ("ttft_ms", "gap_ms", "tokens"):
+                raise ScenarioError(source, f"latency.{kind}.{key}", "ttft_ms, gap_ms or tokens", "unknown")
+        tables[kind] = table
+    models: dict[str, LatencyModel] = {}
+    for kind in CALL_KINDS:
+        # The four market-data endpoints inherit the shared [latency.market_data] table.
+        table = tables.get(kind) or (tables.get("market_data", {}) if kind in MARKET_DATA_KINDS else {})
+        where = f"latency.{kind}" if kind in tables or kind in LLM_CALL_KINDS else "latency.market_data"
+        tokens = table.get("tokens", DEFAULT_TOKENS.get(kind, 1))
+        if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1:
+            raise ScenarioError(source, f"{where}.tokens", "an integer >= 1", tokens)
+        models[kind] = LatencyModel(
+            ttft=_parse_distribution(table.get("ttft_ms", 0), source, f"{where}.ttft_ms"),
+            gap=_parse_distribution(table.get("gap_ms", 0), source, f"{where}.gap_ms"),
+            tokens=tokens,
+        )
+    return models
+
+
+def _parse_failures(value: Any, source: str, subflow: str, tickers: tuple[str, ...]) -> tuple[Failure, ...]:
+    if not isinstance(value, list):
+        raise ScenarioError(source, "failures", "an array of tables ([[failures]])", value)
+    valid_calls = {"router", "writer", "chat"}
+    valid_calls |= {f"analyst:{t}" for t in tickers}
+    valid_calls |= {f"{kind}:{t}" for kind in MARKET_DATA_KINDS for t in tickers}
+    failures: list[Failure] = []
+    for index, table in enumerate(value):
+        where = f"failures[{index}]"
+        if not isinstance(table, dict):
+            raise ScenarioError(source, where, "a table with call, kind, after_ms", table)
+        for key in table:
+            if key not in ("call", "kind", "after_ms"):
+                raise ScenarioError(source, f"{where}.{key}", "call, kind or after_ms", "unknown")
+        call = table.get("call")
+        if call not in valid_calls:
+            raise ScenarioError(source, f"{where}.call", f"a call of this {subflow} scenario", call)
+        kind = table.get("kind")
+        if kind not in FAILURE_KINDS:
+            raise ScenarioError(source, f"{where}.kind", f"one of {list(FAILURE_KINDS)}", kind)
+        after = table.get("after_ms", 0)
+        if not isinstance(after, (int, float)) or isinstance(after, bool) or after < 0:
+            raise ScenarioError(source, f"{where}.after_ms", "milliseconds >= 0", after)
+        failures.append(Failure(call=call, kind=kind, after_ms=float(after)))
+    if len({f.call for f in failures}) != len(failures):
+        raise ScenarioError(source, "failures", "at most one failure per call")
+    return tuple(failures)

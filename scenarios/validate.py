@@ -1,0 +1,111 @@
+"""Check one execution against what its scenario implies. No number from a run that fails this."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from scenarios.model import MARKET_DATA_KINDS, Scenario
+from scenarios.runner import Execution
+from workflow.events import ContentChunk, RunCompleted, RunError, RunStarted, StepCompleted
+
+
+class ValidationFailed(Exception):
+    """A run did not do what its scenario implies; the message says which run and why."""
+
+    def __init__(self, scenario: str, variant: str, reasons: list[str]) -> None:
+        super().__init__(f"run {scenario}/{variant} failed validation: " + "; ".join(reasons))
+        self.reasons = reasons
+
+
+def call_stages(scenario: Scenario) -> list[list[str]]:
+    """The calls of one turn, grouped in the order the workflow makes them."""
+    stages = [["router"]]
+    if scenario.subflow == "chat":
+        return [*stages, ["chat"]]
+    stages.append([f"{kind}:{t}" for t in scenario.tickers for kind in MARKET_DATA_KINDS])
+    if scenario.subflow == "alone":
+        return [*stages, [f"analyst:{scenario.tickers[0]}"]]
+    return [*stages, [f"analyst:{t}" for t in scenario.tickers], ["writer"]]
+
+
+def expected_calls(scenario: Scenario) -> Counter[str]:
+    """Every call of every turn; with an injected failure, only up to the failing stage."""
+    failing = {f.call for f in scenario.failures}
+    per_turn: list[str] = []
+    for stage in call_stages(scenario):
+        per_turn.extend(stage)
+        if failing & set(stage):
+            break
+    return Counter(per_turn * len(scenario.messages))
+
+
+def validate(execution: Execution) -> None:
+    """Raise ValidationFailed listing every way the execution departs from its scenario."""
+    scenario = execution.scenario
+    reasons: list[str] = []
+    if execution.escapes:
+        reasons.append(f"requests escaped the mock: {list(execution.escapes)}")
+    unmatched = [r.url for r in execution.requests if r.outcome == "unmatched"]
+    if unmatched:
+        reasons.append(f"requests matched no mock route: {unmatched}")
+    reasons += _check_requests(execution)
+    for index, turn in enumerate(execution.turns, start=1):
+        reasons += [f"turn {index}: {reason}" for reason in _check_turn(scenario, index, turn.events)]
+    if len(execution.turns) != len(scenario.messages):
+        reasons.append(f"{len(execution.turns)} turns ran, scenario has {len(scenario.messages)}")
+    if reasons:
+        raise ValidationFailed(scenario.name, execution.variant, reasons)
+
+
+def _check_requests(execution: Execution) -> list[str]:
+    scenario = execution.scenario
+    seen = Counter(r.call for r in execution.requests if r.outcome != "unmatched")
+    expected = expected_calls(scenario)
+    reasons: list[str] = []
+    failing = {f.call for f in scenario.failures}
+    if not failing and seen != expected:
+        reasons.append(f"mock saw {_diff(seen, expected)}")
+    if failing:
+        if seen - expected:
+            reasons.append(f"mock saw calls beyond the failing stage: {dict(seen - expected)}")
+        if not failing & set(seen):
+            reasons.append(f"the injected failure {sorted(failing)} was never called")
+    for record in execution.requests:
+        allowed = {"failed"} if record.call in failing else {"answered", "cancelled"} if failing else {"answered"}
+        if record.outcome not in allowed and record.outcome != "unmatched":
+            reasons.append(f"request {record.call} ended {record.outcome}, expected {' or '.join(sorted(allowed))}")
+    return reasons
+
+
+def _check_turn(scenario: Scenario, index: int, events: tuple[object, ...]) -> list[str]:
+    if not events or not isinstance(events[0], RunStarted):
+        return ["the run did not start with RunStarted"]
+    run_ids = {getattr(e, "run_id", None) for e in events}
+    reasons = [] if len(run_ids) == 1 else [f"events carry {len(run_ids)} run ids"]
+    last = events[-1]
+    if scenario.failures:
+        failing = {f.call for f in scenario.failures}
+        if not isinstance(last, RunError):
+            return [*reasons, f"expected a RunError for the injected failure, the run ended {type(last).__name__}"]
+        if not failing & {f.call for f in last.failures}:
+            reasons.append(f"RunError names {[f.call for f in last.failures]}, not the injected {sorted(failing)}")
+        return reasons
+    if isinstance(last, RunError):
+        return [*reasons, f"run failed at {last.step}: {[(f.call, f.error) for f in last.failures]}"]
+    if not isinstance(last, RunCompleted):
+        return [*reasons, f"the run ended with {type(last).__name__}, not RunCompleted"]
+    route = f"{scenario.subflow}:{','.join(scenario.tickers)}"
+    routed = [e.detail for e in events if isinstance(e, StepCompleted) and e.step == "route"]
+    if routed != [route]:
+        reasons.append(f"routed to {routed}, scenario expects {route!r}")
+    streamed = "".join(e.content for e in events if isinstance(e, ContentChunk))
+    if not last.content or streamed != last.content:
+        reasons.append("the final content is empty or differs from the streamed chunks")
+    if scenario.subflow == "chat" and not last.content.startswith(f"(turn {index})"):
+        reasons.append(f"the chat answer did not see the {index - 1} earlier turn(s) of its session")
+    return reasons
+
+
+def _diff(seen: Counter[str], expected: Counter[str]) -> str:
+    extra, missing = dict(seen - expected), dict(expected - seen)
+    return f"unexpected calls {extra} and is missing {missing}"

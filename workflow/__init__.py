@@ -1,0 +1,23 @@
+"""The financial-assistant workflow on agno, in four concurrency shapes."""
+
+from __future__ import annotations
+
+import os
+
+# agno reads this when an agent runs and it overrides Agent(telemetry=...): force it off.
+os.environ["AGNO_TELEMETRY"] = "false"
+
+from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant  # noqa: E402
+from workflow.gather import GatherFinancialAssistant  # noqa: E402
+from workflow.legacy import LegacyFinancialAssistant  # noqa: E402
+from workflow.taskgroup import TaskGroupFinancialAssistant  # noqa: E402
+from workflow.threads import ThreadsFinancialAssistant  # noqa: E402
+
+VARIANTS: dict[str, type[SyncFinancialAssistant] | type[AsyncFinancialAssistant]] = {
+    "threads": ThreadsFinancialAssistant,
+    "gather": GatherFinancialAssistant,
+    "taskgroup": TaskGroupFinancialAssistant,
+    "legacy": LegacyFinancialAssistant,
+}
+
+__all__ = ["VARIANTS", "AsyncFinancialAssistant", "SyncFinancialAssistant"]
