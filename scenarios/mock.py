@@ -30,6 +30,10 @@ from workflow.config import MOCK_LLM_BASE_URL, MOCK_MARKET_DATA_BASE_URL
 Outcome = Literal["pending", "answered", "failed", "cancelled", "unmatched"]
 
 
+class UnmatchedRequest(Exception):
+    """A request reached the mock but matched none of its routes."""
+
+
 @dataclass
 class RequestRecord:
     seq: int
@@ -188,7 +192,7 @@ class MockServer:
     def _unmatched(self, request: httpx.Request) -> httpx.Response:
         record, _ = self.log.seen(request, request.headers.get(CALL_HEADER, "<unmatched>"))
         self.log.settle(record, "unmatched")
-        raise respx.errors.AllMockedAssertionError(f"no mock route for {request.method} {request.url}")
+        raise UnmatchedRequest(f"no mock route for {request.method} {request.url}")
 
     # --- answering ----------------------------------------------------------------------
 
