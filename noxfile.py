@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import nox
 
-sys.path.insert(0, os.path.dirname(__file__))
-from benchmarks.interpreters import SUPPORTED_PYTHONS, survey  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))
+from benchmarks.interpreters import SUPPORTED_PYTHONS, survey
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True

@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
 
     table = Table(title=f"One validated run per scenario and variant — Python {platform.python_version()}")
     for column in ("scenario", "variant", "outcome", "wall s", "1st chunk s", "requests", "answered", "cancelled"):
-        table.add_column(column, justify="left" if column in ("scenario", "variant", "outcome") else "right", no_wrap=True)
+        table.add_column(
+            column, justify="left" if column in ("scenario", "variant", "outcome") else "right", no_wrap=True
+        )
     with console.status("running") as status:
         # One untimed pass first, so import and first-call costs are not charged to whichever variant runs first.
         for variant in variants:

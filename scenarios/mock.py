@@ -181,7 +181,9 @@ class MockServer:
         call = request.headers.get(CALL_HEADER, f"{kind}:{ticker}")
         record, occurrence = self.log.seen(request, call)
         if call != f"{kind}:{ticker}":
-            return self._answer(request, record, Reply(0.0, 400, _error_body(f"call header {call!r} disagrees with the URL")))
+            return self._answer(
+                request, record, Reply(0.0, 400, _error_body(f"call header {call!r} disagrees with the URL"))
+            )
         failure = self.scenario.failure_for(call)
         if failure is not None:
             return self._answer(request, record, _failure_reply(failure, call))
@@ -196,7 +198,9 @@ class MockServer:
 
     # --- answering ----------------------------------------------------------------------
 
-    def _answer(self, request: httpx.Request, record: RequestRecord, reply: Reply) -> httpx.Response | Awaitable[httpx.Response]:
+    def _answer(
+        self, request: httpx.Request, record: RequestRecord, reply: Reply
+    ) -> httpx.Response | Awaitable[httpx.Response]:
         """Sleep the way the caller's transport would wait: in its event loop if it has one."""
         try:
             asyncio.get_running_loop()

@@ -58,7 +58,11 @@ def workflow_config(scenario: Scenario, session_dir: Path) -> WorkflowConfig:
 def execute(scenario: Scenario, variant: str) -> Execution:
     """Run every turn of `scenario` with `variant` under the mock; raises KeyError for an unknown variant."""
     workflow_class = VARIANTS[variant]
-    with tempfile.TemporaryDirectory(prefix="agno-bench-") as session_dir, quiet_agno_logs(), MockServer(scenario) as mock:
+    with (
+        tempfile.TemporaryDirectory(prefix="agno-bench-") as session_dir,
+        quiet_agno_logs(),
+        MockServer(scenario) as mock,
+    ):
         config = workflow_config(scenario, Path(session_dir))
         if issubclass(workflow_class, SyncFinancialAssistant):
             turns = _run_sync(workflow_class(config), scenario, mock.log)

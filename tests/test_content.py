@@ -22,7 +22,11 @@ def test_same_request_same_tokens_different_request_different_tokens() -> None:
 
 
 def test_chat_answers_count_the_turns_they_see() -> None:
-    history = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    history = [
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "b"},
+        {"role": "user", "content": "c"},
+    ]
     assert llm_tokens("chat", history, 3)[0].startswith("(turn 2)")
 
 

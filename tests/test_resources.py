@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 import threading
 from pathlib import Path
@@ -23,7 +22,8 @@ SCENARIOS = ("chat-3-turns", "report-5", "report-5-failure")
 def _snapshot() -> tuple[set[str], int, int, set[str]]:
     process = psutil.Process()
     threads = {t.name for t in threading.enumerate()}
-    return threads, len(process.net_connections(kind="all")), process.num_fds(), set(os.listdir(tempfile.gettempdir()))
+    temp_entries = {entry.name for entry in Path(tempfile.gettempdir()).iterdir()}
+    return threads, len(process.net_connections(kind="all")), process.num_fds(), temp_entries
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -79,7 +79,9 @@ def test_market_data_endpoints_inherit_the_shared_table(tmp_path: Path) -> None:
         (VALID.replace("message =", "messages ="), "messages", "a non-empty list"),
     ],
 )
-def test_a_malformed_file_names_file_field_and_expectation(tmp_path: Path, text: str, field: str, expected: str) -> None:
+def test_a_malformed_file_names_file_field_and_expectation(
+    tmp_path: Path, text: str, field: str, expected: str
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(ScenarioError) as raised:

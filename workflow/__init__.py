@@ -7,11 +7,11 @@ import os
 # agno reads this when an agent runs and it overrides Agent(telemetry=...): force it off.
 os.environ["AGNO_TELEMETRY"] = "false"
 
-from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant  # noqa: E402
-from workflow.gather import GatherFinancialAssistant  # noqa: E402
-from workflow.legacy import LegacyFinancialAssistant  # noqa: E402
-from workflow.taskgroup import TaskGroupFinancialAssistant  # noqa: E402
-from workflow.threads import ThreadsFinancialAssistant  # noqa: E402
+from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant
+from workflow.gather import GatherFinancialAssistant
+from workflow.legacy import LegacyFinancialAssistant
+from workflow.taskgroup import TaskGroupFinancialAssistant
+from workflow.threads import ThreadsFinancialAssistant
 
 VARIANTS: dict[str, type[SyncFinancialAssistant] | type[AsyncFinancialAssistant]] = {
     "threads": ThreadsFinancialAssistant,

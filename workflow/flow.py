@@ -102,7 +102,9 @@ class SyncFinancialAssistant(ABC):
         return market_data_by_ticker(tickers, self.fan_out("fetch", jobs))
 
     def analyse(self, market_data: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
-        jobs = [Job(analyst_call(ticker), partial(self._analysis, ticker, data)) for ticker, data in market_data.items()]
+        jobs = [
+            Job(analyst_call(ticker), partial(self._analysis, ticker, data)) for ticker, data in market_data.items()
+        ]
         return self.fan_out("analyse", jobs)
 
     def answer_chunks(self, make_agent: AgentFactory, prompt: str, call: str) -> Iterator[str]:
@@ -199,7 +201,9 @@ class AsyncFinancialAssistant(ABC):
         return market_data_by_ticker(tickers, await self.fan_out("fetch", jobs))
 
     async def analyse(self, market_data: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
-        jobs = [Job(analyst_call(ticker), partial(self._analysis, ticker, data)) for ticker, data in market_data.items()]
+        jobs = [
+            Job(analyst_call(ticker), partial(self._analysis, ticker, data)) for ticker, data in market_data.items()
+        ]
         return await self.fan_out("analyse", jobs)
 
     async def _analysis(self, ticker: str, data: dict[str, str]) -> tuple[str, str]:
@@ -236,5 +240,3 @@ class AsyncFinancialAssistant(ABC):
 
 async def _single(text: str) -> AsyncIterator[str]:
     yield text
-
-

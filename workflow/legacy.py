@@ -30,7 +30,9 @@ class LegacyFinancialAssistant(ThreadsFinancialAssistant):
     def analyse(self, market_data: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
         async def analyse_all(client: httpx.AsyncClient) -> list[tuple[str, str]]:
             async def one(ticker: str, data: dict[str, str]) -> tuple[str, str]:
-                output = await agents.analyst_agent(self.config, client, ticker).arun(prompts.analyst_prompt(ticker, data))
+                output = await agents.analyst_agent(self.config, client, ticker).arun(
+                    prompts.analyst_prompt(ticker, data)
+                )
                 return ticker, agents.answer_text(output, analyst_call(ticker))
 
             return list(await asyncio.gather(*(one(t, d) for t, d in market_data.items())))

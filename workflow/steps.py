@@ -17,14 +17,15 @@ from workflow.events import CallFailure
 from workflow.tools import MARKET_DATA_KINDS
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
-class Job(Generic[T]):
+class Job(Generic[T_co]):
     """One independent unit of a fan-out step: the call it makes and how to make it."""
 
     call: str
-    start: Callable[[], T]
+    start: Callable[[], T_co]
 
 
 def new_run_id() -> str:

@@ -29,10 +29,11 @@ class TaskGroupFinancialAssistant(AsyncFinancialAssistant):
                 cancelled.append(job.call)
                 raise
 
+        tasks: list[asyncio.Task[T]] = []
         failure: StepFailed | None = None
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(tracked(job)) for job in jobs]
+                tasks.extend(group.create_task(tracked(job)) for job in jobs)
         except* CallFailed as failed:
             completed = tuple(job.call for job, task in zip(jobs, tasks, strict=True) if _succeeded(task))
             calls = tuple(CallFailure(e.call, e.error) for e in failed.exceptions if isinstance(e, CallFailed))
