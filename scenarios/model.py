@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-SUBFLOWS = ("report", "alone", "chat")
+from workflow.prompts import SUBFLOWS
+from workflow.tools import MARKET_DATA_KINDS
+
 LLM_CALL_KINDS = ("router", "analyst", "writer", "chat")
-MARKET_DATA_KINDS = ("quote", "fundamentals", "news", "ratings")
 CALL_KINDS = LLM_CALL_KINDS + MARKET_DATA_KINDS
 FAILURE_KINDS = ("http_500", "http_429", "timeout")
 DEFAULT_TOKENS = {"router": 1, "analyst": 24, "writer": 64, "chat": 32}

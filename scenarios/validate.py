@@ -71,7 +71,12 @@ def _check_requests(execution: Execution) -> list[str]:
         if not failing & set(seen):
             reasons.append(f"the injected failure {sorted(failing)} was never called")
     for record in execution.requests:
-        allowed = {"failed"} if record.call in failing else {"answered", "cancelled"} if failing else {"answered"}
+        if record.call in failing:
+            allowed = {"failed"}
+        elif failing:
+            allowed = {"answered", "cancelled"}  # siblings of a failure may be cancelled
+        else:
+            allowed = {"answered"}
         if record.outcome not in allowed and record.outcome != "unmatched":
             reasons.append(f"request {record.call} ended {record.outcome}, expected {' or '.join(sorted(allowed))}")
     return reasons

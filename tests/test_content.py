@@ -34,3 +34,15 @@ def test_router_answers_json_and_market_data_is_stable() -> None:
     (text,) = llm_tokens("router", [{"role": "user", "content": "How is $NVDA?"}], 5)
     assert json.loads(text) == {"subflow": "alone", "tickers": ["NVDA"]}
     assert market_data("quote", "NVDA") == market_data("quote", "NVDA") != market_data("quote", "AAPL")
+
+
+def test_the_workflow_rejects_a_route_it_cannot_follow() -> None:
+    import pytest
+
+    from workflow.calls import CallFailed
+    from workflow.prompts import parse_route
+
+    assert parse_route('{"subflow": "alone", "tickers": ["A"]}').tickers == ("A",)
+    for text in ('{"subflow": "alone", "tickers": ["A", "B"]}', '{"subflow": "report"}', "not json", '{"x": 1}'):
+        with pytest.raises(CallFailed, match="router"):
+            parse_route(text)

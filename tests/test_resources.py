@@ -19,24 +19,26 @@ from workflow import GatherFinancialAssistant, TaskGroupFinancialAssistant
 SCENARIOS = ("chat-3-turns", "report-5", "report-5-failure")
 
 
-def _snapshot() -> tuple[set[str], int, int, set[str]]:
+def _snapshot() -> tuple[set[str], int, int]:
     process = psutil.Process()
     threads = {t.name for t in threading.enumerate()}
-    temp_entries = {entry.name for entry in Path(tempfile.gettempdir()).iterdir()}
-    return threads, len(process.net_connections(kind="all")), process.num_fds(), temp_entries
+    return threads, len(process.net_connections(kind="all")), process.num_fds()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
-def test_nothing_is_left_behind(scenario: str, variant: str) -> None:
+def test_nothing_is_left_behind(scenario: str, variant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     execute(shipped_scenarios()[scenario], variant)  # first run: lazy imports open what they keep for good
-    before = _snapshot()
+    private_temp = tmp_path / "temp"
+    private_temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_temp))
+    threads, connections, fds = _snapshot()
     execute(shipped_scenarios()[scenario], variant)
-    threads, connections, fds, temp_entries = _snapshot()
-    assert threads == before[0], "threads left running"
-    assert connections == before[1], "sockets left open"
-    assert fds == before[2], "file descriptors left open"
-    assert temp_entries == before[3], "temporary files left behind"
+    assert {t.name for t in threading.enumerate()} == threads, "threads left running"
+    after = _snapshot()
+    assert after[1] == connections, "sockets left open"
+    assert after[2] == fds, "file descriptors left open"
+    assert list(private_temp.iterdir()) == [], "temporary files left behind"
 
 
 @pytest.mark.parametrize("workflow_class", [GatherFinancialAssistant, TaskGroupFinancialAssistant])

@@ -45,7 +45,8 @@ def parse_route(text: str) -> Route:
         tickers = tuple(str(t) for t in data.get("tickers", []))
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise CallFailed("router", f"unreadable route {text[:80]!r}") from exc
-    if subflow not in SUBFLOWS or (subflow != "chat" and not tickers):
+    expected_tickers = {"chat": tickers == (), "alone": len(tickers) == 1, "report": len(tickers) >= 1}
+    if not expected_tickers.get(subflow, False):
         raise CallFailed("router", f"unusable route {text[:80]!r}")
     return Route(subflow=subflow, tickers=tickers)
 
