@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", help="a shipped scenario name (repeatable)")
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="a variant (repeatable)")
     args = parser.parse_args(argv)
-    console = Console()
+    # Under nox, or piped, stdout is not a terminal and rich would fall back to 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     try:
         scenarios = shipped_scenarios()
     except ScenarioError as exc:
