@@ -22,7 +22,7 @@ import httpx
 import respx
 
 from scenarios import content
-from scenarios.model import MARKET_DATA_KINDS, Failure, Scenario
+from scenarios.model import LLM_CALL_KINDS, MARKET_DATA_KINDS, Failure, Scenario, call_kind
 from scenarios.network_guard import network_guard
 from workflow.calls import CALL_HEADER
 from workflow.config import MOCK_LLM_BASE_URL, MOCK_MARKET_DATA_BASE_URL
@@ -139,6 +139,10 @@ class MockServer:
         self._router.route(name="unmatched").mock(side_effect=self._unmatched)
         self._guard = network_guard()
 
+    def reset(self) -> None:
+        """Start a fresh request log (and occurrence counts) for the next run."""
+        self.log = MockLog()
+
     def __enter__(self) -> Self:
         self.escapes = self._guard.__enter__()
         self._router.__enter__()
@@ -158,23 +162,18 @@ class MockServer:
         call = request.headers.get(CALL_HEADER, "<no call header>")
         record, occurrence = self.log.seen(request, call)
         body = json.loads(request.content)
-        kind = call.split(":", 1)[0]
-        if kind not in ("router", "analyst", "writer", "chat"):
+        if call_kind(call) not in LLM_CALL_KINDS:
             return self._answer(request, record, Reply(0.0, 400, _error_body(f"unknown call {call!r}")))
-        model = self.scenario.latency_for(kind)
-        key = f"{self.scenario.seed}:{call}:{occurrence}"
         failure = self.scenario.failure_for(call)
         if failure is not None:
             return self._answer(request, record, _failure_reply(failure, call))
-        tokens = content.llm_tokens(call, body["messages"], model.tokens)
-        ttft_s = model.ttft.sample_ms(f"{key}:ttft") / 1000
-        gaps = [0.0] + [model.gap.sample_ms(f"{key}:gap:{i}") / 1000 for i in range(1, len(tokens))]
+        tokens = content.llm_tokens(call, body["messages"], self.scenario.tokens_for(call))
+        delays = self.scenario.delays(call, occurrence)
         if body.get("stream"):
-            chunks = _sse_chunks(tokens)
-            gap_s = (*gaps, 0.0, 0.0)  # the stop chunk and [DONE] follow the last token at once
-            reply = Reply(ttft_s, chunks=chunks, gap_s=gap_s, content_type="text/event-stream")
+            gap_s = (0.0, *delays.gaps_s, 0.0, 0.0)  # the stop chunk and [DONE] follow the last token at once
+            reply = Reply(delays.first_s, chunks=_sse_chunks(tokens), gap_s=gap_s, content_type="text/event-stream")
         else:
-            reply = Reply(ttft_s + sum(gaps), body=_completion_body("".join(tokens)))
+            reply = Reply(delays.total_s, body=_completion_body("".join(tokens)))
         return self._answer(request, record, reply)
 
     def _market(self, request: httpx.Request, kind: str, ticker: str) -> httpx.Response | Awaitable[httpx.Response]:
@@ -187,9 +186,8 @@ class MockServer:
         failure = self.scenario.failure_for(call)
         if failure is not None:
             return self._answer(request, record, _failure_reply(failure, call))
-        wait_ms = self.scenario.latency_for(kind).ttft.sample_ms(f"{self.scenario.seed}:{call}:{occurrence}:ttft")
         body = json.dumps(content.market_data(kind, ticker), sort_keys=True).encode()
-        return self._answer(request, record, Reply(wait_ms / 1000, body=body))
+        return self._answer(request, record, Reply(self.scenario.delays(call, occurrence).first_s, body=body))
 
     def _unmatched(self, request: httpx.Request) -> httpx.Response:
         record, _ = self.log.seen(request, request.headers.get(CALL_HEADER, "<unmatched>"))

@@ -80,6 +80,23 @@ class LatencyModel:
 
 
 @dataclass(frozen=True)
+class CallDelays:
+    """Seconds before the first token, then before each further token."""
+
+    first_s: float
+    gaps_s: tuple[float, ...]
+
+    @property
+    def total_s(self) -> float:
+        return self.first_s + sum(self.gaps_s)
+
+
+def call_kind(call: str) -> str:
+    """ "analyst:AAPL" -> "analyst", "quote:AAPL" -> "quote", "writer" -> "writer"."""
+    return call.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
 class Failure:
     """An injected failure: `call` (e.g. "quote:NVDA", "analyst:AAPL") answers `kind` after `after_ms`."""
 
@@ -112,8 +129,31 @@ class Scenario:
     def latency_for(self, call_kind: str) -> LatencyModel:
         return self.latency[call_kind]
 
+    def tokens_for(self, call: str) -> int:
+        """Tokens a call answers with: the router's JSON and market data come whole."""
+        kind = call_kind(call)
+        return 1 if kind == "router" or kind in MARKET_DATA_KINDS else self.latency[kind].tokens
+
+    def delays(self, call: str, occurrence: int = 0) -> CallDelays:
+        """The waits of the `occurrence`-th request of `call`: the same for every variant and order."""
+        model = self.latency[call_kind(call)]
+        key = f"{self.seed}:{call}:{occurrence}"
+        gaps = tuple(model.gap.sample_ms(f"{key}:gap:{i}") / 1000 for i in range(1, self.tokens_for(call)))
+        return CallDelays(first_s=model.ttft.sample_ms(f"{key}:ttft") / 1000, gaps_s=gaps)
+
     def failure_for(self, call_id: str) -> Failure | None:
         return next((f for f in self.failures if f.call == call_id), None)
+
+
+def call_stages(scenario: Scenario) -> list[list[str]]:
+    """The calls of one turn, grouped in the order the workflow makes them; a stage's calls run at once."""
+    stages = [["router"]]
+    if scenario.subflow == "chat":
+        return [*stages, ["chat"]]
+    stages.append([f"{kind}:{t}" for t in scenario.tickers for kind in MARKET_DATA_KINDS])
+    if scenario.subflow == "alone":
+        return [*stages, [f"analyst:{scenario.tickers[0]}"]]
+    return [*stages, [f"analyst:{t}" for t in scenario.tickers], ["writer"]]
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -7,9 +7,10 @@ import logging
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from agno.utils.log import agent_logger
 
@@ -45,37 +46,77 @@ class Execution:
         return sum(turn.wall_s for turn in self.turns)
 
 
-def workflow_config(scenario: Scenario, session_dir: Path) -> WorkflowConfig:
+def workflow_config(scenario: Scenario, session_dir: Path, session_id: str = "") -> WorkflowConfig:
     pool = scenario.thread_pool_size
     return WorkflowConfig(
         streaming=scenario.streaming,
         thread_pool_size=None if pool == "default" else scenario.fanout if pool == "fanout" else pool,
         session_db_file=session_dir / "sessions.db" if scenario.session_store == "sqlite" else None,
-        session_id=f"{scenario.name}-session",
+        session_id=session_id or f"{scenario.name}-session",
     )
+
+
+class ScenarioSession:
+    """The mock and a session folder for one scenario and variant, kept across many runs.
+
+    Each `run()` (or `await arun()` for async variants, on the caller's loop) builds a fresh
+    workflow, runs every turn in a new agno session, and returns what was observed.
+    """
+
+    def __init__(self, scenario: Scenario, variant: str) -> None:
+        self.scenario = scenario
+        self.variant = variant
+        self.workflow_class = VARIANTS[variant]  # KeyError for an unknown variant
+        self.is_async = not issubclass(self.workflow_class, SyncFinancialAssistant)
+        self._stack = ExitStack()
+        self._runs = 0
+
+    def __enter__(self) -> Self:
+        session_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agno-bench-"))
+        self._session_dir = Path(session_dir)
+        self._stack.enter_context(quiet_agno_logs())
+        self.mock = self._stack.enter_context(MockServer(self.scenario))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def run(self) -> Execution:
+        """One run of every turn; async variants get a fresh event loop (not part of the timing)."""
+        if self.is_async:
+            return asyncio.run(self.arun())
+        config = self._next_config()
+        workflow = self.workflow_class(config)
+        assert isinstance(workflow, SyncFinancialAssistant)
+        return self._execution(_run_sync(workflow, self.scenario, self.mock.log))
+
+    async def arun(self) -> Execution:
+        """One run of every turn on the running loop (async variants only)."""
+        workflow = self.workflow_class(self._next_config())
+        assert isinstance(workflow, AsyncFinancialAssistant), f"{self.variant} is not an async variant"
+        return self._execution(await _run_async(workflow, self.scenario, self.mock.log))
+
+    def _next_config(self) -> WorkflowConfig:
+        self.mock.reset()
+        self._runs += 1
+        return workflow_config(self.scenario, self._session_dir, f"{self.scenario.name}-run-{self._runs}")
+
+    def _execution(self, turns: list[Turn]) -> Execution:
+        log = self.mock.log
+        return Execution(
+            scenario=self.scenario,
+            variant=self.variant,
+            turns=tuple(turns),
+            requests=tuple(log.requests),
+            timeline=tuple(log.timeline),
+            escapes=tuple(self.mock.escapes),
+        )
 
 
 def execute(scenario: Scenario, variant: str) -> Execution:
-    """Run every turn of `scenario` with `variant` under the mock; raises KeyError for an unknown variant."""
-    workflow_class = VARIANTS[variant]
-    with (
-        tempfile.TemporaryDirectory(prefix="agno-bench-") as session_dir,
-        quiet_agno_logs(),
-        MockServer(scenario) as mock,
-    ):
-        config = workflow_config(scenario, Path(session_dir))
-        if issubclass(workflow_class, SyncFinancialAssistant):
-            turns = _run_sync(workflow_class(config), scenario, mock.log)
-        else:
-            turns = asyncio.run(_run_async(workflow_class(config), scenario, mock.log))
-    return Execution(
-        scenario=scenario,
-        variant=variant,
-        turns=tuple(turns),
-        requests=tuple(mock.log.requests),
-        timeline=tuple(mock.log.timeline),
-        escapes=tuple(mock.escapes),
-    )
+    """Run every turn of `scenario` once with `variant` under the mock; KeyError for an unknown variant."""
+    with ScenarioSession(scenario, variant) as session:
+        return session.run()
 
 
 def _run_sync(workflow: SyncFinancialAssistant, scenario: Scenario, log: MockLog) -> list[Turn]:

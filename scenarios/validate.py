@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scenarios.model import MARKET_DATA_KINDS, Scenario
+from scenarios.model import Scenario, call_stages
 from scenarios.runner import Execution
 from workflow.events import ContentChunk, RunCompleted, RunError, RunStarted, StepCompleted
 
@@ -15,17 +15,6 @@ class ValidationFailed(Exception):
     def __init__(self, scenario: str, variant: str, reasons: list[str]) -> None:
         super().__init__(f"run {scenario}/{variant} failed validation: " + "; ".join(reasons))
         self.reasons = reasons
-
-
-def call_stages(scenario: Scenario) -> list[list[str]]:
-    """The calls of one turn, grouped in the order the workflow makes them."""
-    stages = [["router"]]
-    if scenario.subflow == "chat":
-        return [*stages, ["chat"]]
-    stages.append([f"{kind}:{t}" for t in scenario.tickers for kind in MARKET_DATA_KINDS])
-    if scenario.subflow == "alone":
-        return [*stages, [f"analyst:{scenario.tickers[0]}"]]
-    return [*stages, [f"analyst:{t}" for t in scenario.tickers], ["writer"]]
 
 
 def expected_calls(scenario: Scenario) -> Counter[str]:

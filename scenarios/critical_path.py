@@ -1,0 +1,37 @@
+"""The physical limit of a scenario: how fast any variant could possibly be.
+
+Each stage's calls can all wait at once, so a stage costs its slowest call; stages run one
+after another; turns run one after another. Framework and concurrency overhead count as
+zero. Uses the very draws the mock sleeps, so `bound / measured` is an honest efficiency.
+With an injected failure the fastest possible run ends when the failure answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scenarios.model import Scenario, call_stages
+
+
+@dataclass(frozen=True)
+class Bound:
+    wall_s: float  # whole run, all turns
+    first_chunk_s: float | None  # first turn's first content chunk; None when the run fails first
+
+
+def critical_path(scenario: Scenario) -> Bound:
+    stages = call_stages(scenario)
+    wall_s = 0.0
+    first_chunk_s: float | None = None
+    for turn in range(len(scenario.messages)):
+        for index, stage in enumerate(stages):
+            failures = [f for f in (scenario.failure_for(call) for call in stage) if f is not None]
+            if failures:
+                return Bound(wall_s + min(f.after_ms for f in failures) / 1000, first_chunk_s)
+            delays = [scenario.delays(call, turn) for call in stage]
+            is_answer = index == len(stages) - 1
+            if is_answer and turn == 0:
+                first = max(d.first_s for d in delays) if scenario.streaming else max(d.total_s for d in delays)
+                first_chunk_s = wall_s + first
+            wall_s += max(d.total_s for d in delays)
+    return Bound(wall_s, first_chunk_s)
