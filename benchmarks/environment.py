@@ -1,0 +1,61 @@
+"""What produced a result: interpreter, platform, CPUs, package versions, git commit."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("agno", "openai", "httpx", "respx", "pyperf", "memray", "psutil")
+
+
+def python_tag() -> str:
+    """ "3.12" for CPython 3.12.x: the key of a per-interpreter result file."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The checkout's commit, with "+dirty" when it has uncommitted changes; "unknown" outside git."""
+    cwd = root or Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}+dirty" if dirty else commit
+
+
+def environment() -> dict[str, str | int]:
+    """Flat str/int values, so they fit pyperf's metadata as they are."""
+    info: dict[str, str | int] = {
+        "python_tag": python_tag(),
+        "python_version": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count() or 0,
+        "git_commit": git_commit(),
+    }
+    info.update({f"version_{name}": version for name, version in package_versions().items()})
+    return info

@@ -1,0 +1,179 @@
+"""What a profile measures: the scenarios, the sweeps, and how hard pyperf works on each case.
+
+A case is one (scenario, variant) pair with a pyperf benchmark name:
+  report-25/taskgroup                 a shipped scenario at its own (default) latency
+  report-5@zero/gather                the same workload with every wait set to zero
+  alone@realistic/threads             with the realistic LLM latency profile
+  fanout-10/threads@pool-32           the fan-out sweep: a report over N tickers, pool size for threads/legacy
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from scenarios.model import (
+    LLM_CALL_KINDS,
+    Distribution,
+    LatencyModel,
+    PoolSize,
+    Scenario,
+    synthetic_tickers,
+)
+
+VARIANTS = ("threads", "gather", "taskgroup", "legacy")
+POOLED_VARIANTS = ("threads", "legacy")
+LatencyProfile = Literal["zero", "default", "realistic"]
+PoolChoice = Literal["default", "fanout", "32"]
+FANOUT_BASE = "report-5"  # the fan-out sweep reuses this scenario's latency tables
+
+# Realistic hosted-LLM waits: first token in the hundreds of ms, tens of ms per further token.
+REALISTIC_LLM = LatencyModel(
+    ttft=Distribution(kind="lognormal", median=450.0, sigma=0.35),
+    gap=Distribution(kind="lognormal", median=25.0, sigma=0.3),
+)
+REALISTIC_MARKET_DATA = LatencyModel(ttft=Distribution(kind="lognormal", median=120.0, sigma=0.4))
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    processes: int
+    values: int
+    warmups: int
+    scenarios: tuple[str, ...]  # shipped scenarios at their own latency
+    zero_latency: tuple[str, ...]
+    realistic: tuple[str, ...]
+    fanout: tuple[int, ...]
+    pools: tuple[PoolChoice, ...]
+    users: tuple[int, ...]
+    description: str = ""
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        processes=1,
+        values=2,
+        warmups=1,
+        scenarios=("report-5",),
+        zero_latency=("report-5",),
+        realistic=(),
+        fanout=(1, 25),
+        pools=("default",),
+        users=(1, 10),
+        description="CI gating: few cases, one worker process each; shape, not publication",
+    ),
+    "default": Profile(
+        name="default",
+        processes=1,
+        values=3,
+        warmups=1,
+        scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
+        zero_latency=("alone", "report-5", "chat-3-turns"),
+        realistic=(),
+        fanout=(1, 2, 5, 10, 25, 50, 100),
+        pools=("default", "fanout", "32"),
+        users=(1, 10, 100),
+        description="every shipped scenario, the fan-out and pool sweeps, zero latency, users up to 100",
+    ),
+    "full": Profile(
+        name="full",
+        processes=4,
+        values=5,
+        warmups=2,
+        scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
+        zero_latency=("alone", "report-5", "report-25", "chat-3-turns"),
+        realistic=("alone", "report-5", "report-25", "chat-3-turns"),
+        fanout=(1, 2, 5, 10, 25, 50, 100),
+        pools=("default", "fanout", "32"),
+        users=(1, 10, 100, 1000),
+        description="publication: more processes and values, the realistic LLM latency profile, users up to 1000",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    name: str
+    scenario: Scenario
+    variant: str
+    group: Literal["scenario", "latency", "fanout"]
+    params: dict[str, str | int] = field(default_factory=dict)
+
+
+def with_latency(scenario: Scenario, profile: LatencyProfile) -> Scenario:
+    if profile == "default":
+        return scenario
+    if profile == "zero":
+        latency = {kind: LatencyModel(tokens=model.tokens) for kind, model in scenario.latency.items()}
+    else:
+        latency = {
+            kind: replace(REALISTIC_LLM if kind in LLM_CALL_KINDS else REALISTIC_MARKET_DATA, tokens=model.tokens)
+            for kind, model in scenario.latency.items()
+        }
+    return _derived(scenario, f"{scenario.name}@{profile}", latency=latency)
+
+
+def with_fanout(scenario: Scenario, tickers: int) -> Scenario:
+    symbols = synthetic_tickers(tickers)
+    message = "Write an investment report comparing " + ", ".join(f"${s}" for s in symbols) + "."
+    return _derived(scenario, f"fanout-{tickers}", tickers=symbols, messages=(message,), failures=())
+
+
+def with_pool(scenario: Scenario, pool: PoolChoice) -> Scenario:
+    size: PoolSize = int(pool) if pool.isdigit() else pool  # type: ignore[assignment]  # "default" | "fanout"
+    return _derived(scenario, scenario.name, thread_pool_size=size)
+
+
+def expand(
+    profile: Profile,
+    shipped: dict[str, Scenario],
+    scenario_names: list[str] | None = None,
+    variants: list[str] | None = None,
+) -> list[BenchCase]:
+    """Every case of a profile, optionally narrowed to scenarios (base or sweep names) and variants."""
+    cases: list[BenchCase] = []
+    for name in profile.scenarios:
+        cases += _variant_cases(shipped[name], "scenario", {"latency": "default"})
+    for latency, names in (("zero", profile.zero_latency), ("realistic", profile.realistic)):
+        for name in names:
+            cases += _variant_cases(with_latency(shipped[name], latency), "latency", {"latency": latency, "base": name})
+    base = shipped[FANOUT_BASE]
+    for tickers in profile.fanout:
+        scenario = with_fanout(base, tickers)
+        params: dict[str, str | int] = {"tickers": tickers, "fanout": scenario.fanout, "latency": "default"}
+        for variant in VARIANTS:
+            if variant not in POOLED_VARIANTS:
+                cases.append(BenchCase(f"{scenario.name}/{variant}", scenario, variant, "fanout", params))
+                continue
+            for pool in profile.pools:
+                cases.append(
+                    BenchCase(
+                        f"{scenario.name}/{variant}@pool-{pool}",
+                        with_pool(scenario, pool),
+                        variant,
+                        "fanout",
+                        {**params, "pool": pool},
+                    )
+                )
+    if scenario_names:
+        wanted = set(scenario_names)
+        cases = [c for c in cases if c.scenario.name in wanted or c.params.get("base") in wanted]
+    if variants:
+        cases = [c for c in cases if c.variant in variants]
+    return cases
+
+
+def _variant_cases(
+    scenario: Scenario, group: Literal["scenario", "latency"], params: dict[str, str | int]
+) -> list[BenchCase]:
+    return [BenchCase(f"{scenario.name}/{variant}", scenario, variant, group, params) for variant in VARIANTS]
+
+
+def _derived(scenario: Scenario, name: str, **changes: object) -> Scenario:
+    """A sweep point: a changed copy whose hash still ties it to the file it came from."""
+    derivation = f"{scenario.content_hash}:{name}:{sorted((k, repr(v)) for k, v in changes.items())}"
+    content_hash = hashlib.sha256(derivation.encode()).hexdigest()
+    return replace(scenario, name=name, content_hash=content_hash, **changes)  # type: ignore[arg-type]

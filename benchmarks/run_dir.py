@@ -1,0 +1,64 @@
+"""The run folder: reports/<run-id>/raw/..., the `latest` link, and writes that never leave half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPORTS_ROOT = Path("reports")
+MANIFEST = "run.json"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+
+
+def raw_dir(run_dir: Path) -> Path:
+    return run_dir / "raw"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(temporary).chmod(0o644)  # mkstemp makes it private; results are meant to be read
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_manifest(
+    run_dir: Path, *, profile: str, requested: list[str], missing: list[str], options: list[str]
+) -> None:
+    """What the run was asked to do, including the interpreters it could not find."""
+    atomic_write_json(
+        run_dir / MANIFEST,
+        {
+            "run_id": run_dir.name,
+            "profile": profile,
+            "interpreters_requested": requested,
+            "interpreters_missing": missing,
+            "options": options,
+        },
+    )
+
+
+def point_latest(run_dir: Path) -> None:
+    """reports/latest -> <run-id>, replaced atomically."""
+    link = run_dir.parent / "latest"
+    temporary = run_dir.parent / f".latest.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_dir.name)
+    temporary.replace(link)

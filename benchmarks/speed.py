@@ -1,0 +1,214 @@
+"""The speed suite under pyperf: one benchmark per case, each value a validated workflow run.
+
+    python -m benchmarks.speed --bench-profile quick --run-dir reports/<run-id> [--scenario N] [--variant V]
+
+pyperf owns the worker processes, warm-ups, loop calibration and statistics; this module
+owns what a value is. A value is the wall time of `loops` workflow runs (every turn, from
+the first event requested to the last received), each run validated before it counts. Mock
+installation, workflow construction, event-loop start-up and validation are outside it.
+Async variants keep one event loop across the loops of a value, as `bench_async_func` does.
+The master writes `raw/<python>.json` (a pyperf suite) after every case, atomically, and
+workers append first-chunk times to `raw/<python>.samples.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pyperf
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from benchmarks.environment import environment, python_tag
+from benchmarks.matrix import PROFILES, BenchCase, expand
+from benchmarks.run_dir import atomic_write_text, raw_dir
+from scenarios import shipped_scenarios
+from scenarios.critical_path import critical_path
+from scenarios.runner import Execution, ScenarioSession
+from scenarios.validate import ValidationFailed, validate
+
+WORKER_STARTUP_S = 2.5  # importing agno and openai dominates a worker's start
+VALIDATION_EXIT_CODE = 3
+
+
+def main() -> int:
+    profile_name = _preparse_profile(sys.argv[1:])
+    profile = PROFILES[profile_name]
+    runner = pyperf.Runner(
+        processes=profile.processes,
+        values=profile.values,
+        warmups=profile.warmups,
+        # One run takes tens of milliseconds at least, far above timer resolution, so a value is one
+        # run; calibrating would cost an extra worker process per case. `-l 0` brings calibration back.
+        loops=1,
+        program_args=("-m", "benchmarks.speed"),
+        add_cmdline_args=_forward_our_arguments,
+    )
+    parser = runner.argparser
+    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
+    parser.add_argument("--run-dir", type=Path, required=True, help="reports/<run-id>")
+    parser.add_argument("--scenario", action="append", help="narrow to a scenario or sweep point (repeatable)")
+    parser.add_argument("--variant", action="append", help="narrow to a variant (repeatable)")
+    parser.set_defaults(
+        quiet=True
+    )  # spread is shown in our table; pyperf's stability warnings would fire on every noisy run
+    args = runner.parse_args()
+
+    cases = expand(profile, shipped_scenarios(), args.scenario, args.variant)
+    if not cases:
+        print(f"no case of profile {profile.name!r} matches --scenario {args.scenario} --variant {args.variant}")
+        return 2
+    runner.metadata.update(environment())
+    runner.metadata["bench_profile"] = profile.name
+    samples_path = raw_dir(args.run_dir) / f"{python_tag()}.samples.jsonl"
+
+    if args.worker:
+        for case in cases:  # pyperf picks the case matching --worker-task
+            runner.bench_time_func(case.name, _time_function(case, samples_path, args), metadata=_case_metadata(case))
+        return 0
+    return _master(runner, cases, args)
+
+
+def _master(runner: pyperf.Runner, cases: list[BenchCase], args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    suite_path = raw_dir(args.run_dir) / f"{python_tag()}.json"
+    estimates = [_estimate_s(case, args) for case in cases]
+    benchmarks: list[pyperf.Benchmark] = []
+    columns = (
+        TextColumn("[bold]Python " + python_tag()),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s est."),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("starting", total=sum(estimates))
+        for index, (case, estimate) in enumerate(zip(cases, estimates, strict=True), start=1):
+            progress.update(task, description=f"[{index}/{len(cases)}] {case.name}")
+            try:
+                bench = runner.bench_time_func(case.name, _unused_in_master, metadata=_case_metadata(case))
+            except RuntimeError as exc:
+                progress.stop()
+                console.print(
+                    f"[red]stopped at {case.name}: a worker failed ({exc}); its message is above. "
+                    f"{len(benchmarks)} earlier case(s) are kept in {suite_path}.[/]"
+                )
+                return VALIDATION_EXIT_CODE
+            assert bench is not None
+            benchmarks.append(bench)
+            _write_suite(suite_path, benchmarks)
+            progress.advance(task, estimate)
+    console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks)")
+    return 0
+
+
+def _time_function(case: BenchCase, samples_path: Path, args: argparse.Namespace) -> Callable[[int], float]:
+    """pyperf calls this with `loops`; it returns the seconds those validated runs took."""
+    record_samples = not (args.calibrate_loops or args.recalibrate_loops)
+    calls = 0
+
+    def time_runs(loops: int) -> float:
+        nonlocal calls
+        calls += 1
+        executions = _run_validated(case, loops)
+        if record_samples and calls > args.warmups:
+            _append_samples(samples_path, case, executions)
+        return sum(execution.wall_s for execution in executions)
+
+    return time_runs
+
+
+def _run_validated(case: BenchCase, loops: int) -> list[Execution]:
+    executions: list[Execution] = []
+    with ScenarioSession(case.scenario, case.variant) as session:
+        loop = asyncio.new_event_loop() if session.is_async else None
+        try:
+            for _ in range(loops):
+                execution = loop.run_until_complete(session.arun()) if loop else session.run()
+                try:
+                    validate(execution)
+                except ValidationFailed as exc:
+                    print(f"benchmark {case.name}: {exc}", file=sys.stderr, flush=True)
+                    sys.exit(VALIDATION_EXIT_CODE)
+                executions.append(execution)
+        finally:
+            if loop is not None:
+                loop.run_until_complete(loop.shutdown_asyncgens())  # as asyncio.run() would
+                loop.close()
+    return executions
+
+
+def _append_samples(path: Path, case: BenchCase, executions: list[Execution]) -> None:
+    line = {
+        "benchmark": case.name,
+        "pid": os.getpid(),
+        "wall_s": [e.wall_s for e in executions],
+        "first_chunk_s": [e.turns[0].first_chunk_s for e in executions],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as stream:  # workers run one at a time
+        stream.write(json.dumps(line) + "\n")
+
+
+def _case_metadata(case: BenchCase) -> dict[str, str | int | float]:
+    bound = critical_path(case.scenario)
+    metadata: dict[str, str | int | float] = {
+        "bench_scenario": case.scenario.name,
+        "bench_scenario_hash": case.scenario.content_hash,
+        "bench_scenario_source": case.scenario.source,
+        "bench_variant": case.variant,
+        "bench_group": case.group,
+        "bench_params": json.dumps(case.params, sort_keys=True),
+        "bench_thread_pool_size": str(case.scenario.thread_pool_size),
+        "bench_fanout": case.scenario.fanout,
+        "bench_critical_path_s": bound.wall_s,
+    }
+    if bound.first_chunk_s is not None:
+        metadata["bench_critical_path_first_chunk_s"] = bound.first_chunk_s
+    return metadata
+
+
+def _write_suite(path: Path, benchmarks: list[pyperf.Benchmark]) -> None:
+    suite = pyperf.BenchmarkSuite(benchmarks)
+    temporary = path.with_name(f".{path.name}.partial")
+    suite.dump(str(temporary), replace=True)
+    atomic_write_text(path, temporary.read_text(encoding="utf-8"))
+    temporary.unlink()
+
+
+def _estimate_s(case: BenchCase, args: argparse.Namespace) -> float:
+    per_run = max(critical_path(case.scenario).wall_s * 1.3, 0.05)
+    return args.processes * (WORKER_STARTUP_S + (args.warmups + args.values) * per_run)
+
+
+def _forward_our_arguments(cmd: list[str], args: argparse.Namespace) -> None:
+    """Workers must expand the same case list, so they get the same options."""
+    cmd.extend(["--bench-profile", args.bench_profile, "--run-dir", str(args.run_dir)])
+    for name in args.scenario or ():
+        cmd.extend(["--scenario", name])
+    for variant in args.variant or ():
+        cmd.extend(["--variant", variant])
+
+
+def _preparse_profile(argv: list[str]) -> str:
+    """The profile sets pyperf's defaults, which must be known before pyperf parses the rest."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
+    known, _ = parser.parse_known_args(argv)
+    return known.bench_profile
+
+
+def _unused_in_master(loops: int) -> float:  # pragma: no cover - the master never calls it
+    raise AssertionError("the pyperf master does not run benchmarks itself")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
