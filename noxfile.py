@@ -14,13 +14,17 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
+from benchmarks.cli import BenchOptionsError, parse_bench_options
 from benchmarks.interpreters import SUPPORTED_PYTHONS, survey
+from benchmarks.run_dir import REPORTS_ROOT, new_run_id, point_latest, write_manifest
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
 
 _SURVEY = survey()
+# One id per nox invocation, so the sessions for 3.11, 3.12 and 3.13 fill the same run folder.
+RUN_ID = os.environ.get("BENCH_RUN_ID") or new_run_id()
 if _SURVEY.missing:
     print(f"nox: {_SURVEY.missing_message()}", file=sys.stderr)
 
@@ -57,7 +61,25 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=list(SUPPORTED_PYTHONS))
 def bench(session: nox.Session) -> None:
-    """For now: every shipped scenario once per variant, validated, as a table."""
+    """The speed suite under pyperf into reports/<run-id>/raw/, then the summary table.
+
+    nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
+    """
+    try:
+        options = parse_bench_options(list(session.posargs))
+    except BenchOptionsError as exc:
+        session.error(str(exc))
     _check_interpreters(session)
     session.install("-e", ".")
-    session.run("python", "-m", "benchmarks.smoke", *_posargs(session), env={"AGNO_TELEMETRY": "false"})
+    run_dir = REPORTS_ROOT / RUN_ID
+    write_manifest(
+        run_dir,
+        profile=options.profile,
+        requested=list(SUPPORTED_PYTHONS),
+        missing=list(_SURVEY.missing),
+        options=list(session.posargs),
+    )
+    speed = ["python", "-m", "benchmarks.speed", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
+    session.run(*speed, *options.filters())
+    point_latest(run_dir)
+    session.run("python", "-m", "benchmarks.summary", str(run_dir))

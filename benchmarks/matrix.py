@@ -137,7 +137,11 @@ def expand(
     cases: list[BenchCase] = []
     for name in profile.scenarios:
         cases += _variant_cases(shipped[name], "scenario", {"latency": "default"})
-    for latency, names in (("zero", profile.zero_latency), ("realistic", profile.realistic)):
+    latency_sweeps: tuple[tuple[LatencyProfile, tuple[str, ...]], ...] = (
+        ("zero", profile.zero_latency),
+        ("realistic", profile.realistic),
+    )
+    for latency, names in latency_sweeps:
         for name in names:
             cases += _variant_cases(with_latency(shipped[name], latency), "latency", {"latency": latency, "base": name})
     base = shipped[FANOUT_BASE]

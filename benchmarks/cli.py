@@ -1,0 +1,51 @@
+"""The options users give `nox -s bench -- ...`, parsed without importing the harness.
+
+The noxfile runs in nox's own environment, which has neither agno nor pyperf.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+PROFILE_NAMES = ("quick", "default", "full")
+
+
+class BenchOptionsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    profile: str
+    scenarios: tuple[str, ...]
+    variants: tuple[str, ...]
+    strict_interpreters: bool
+
+    def filters(self) -> list[str]:
+        args: list[str] = []
+        for name in self.scenarios:
+            args += ["--scenario", name]
+        for variant in self.variants:
+            args += ["--variant", variant]
+        return args
+
+
+def parse_bench_options(posargs: list[str]) -> BenchOptions:
+    parser = argparse.ArgumentParser(prog="nox -s bench --", exit_on_error=False, add_help=False)
+    profile = parser.add_mutually_exclusive_group()
+    profile.add_argument("--quick", action="store_true", help="CI gating profile (within 5 minutes)")
+    profile.add_argument("--full", action="store_true", help="publication profile")
+    parser.add_argument("--scenario", action="append", default=[])
+    parser.add_argument("--variant", action="append", default=[])
+    parser.add_argument("--strict-interpreters", action="store_true")
+    try:
+        args, unknown = parser.parse_known_args(posargs)
+    except argparse.ArgumentError as exc:
+        raise BenchOptionsError(str(exc)) from exc
+    if unknown:
+        raise BenchOptionsError(
+            f"unknown option(s) {unknown}; use --quick | --full, --scenario NAME, --variant NAME, --strict-interpreters"
+        )
+    name = "quick" if args.quick else "full" if args.full else "default"
+    return BenchOptions(name, tuple(args.scenario), tuple(args.variant), args.strict_interpreters)

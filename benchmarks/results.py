@@ -1,0 +1,148 @@
+"""Reading a run folder back: every interpreter's pyperf suite and samples, merged into one view."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from benchmarks.run_dir import MANIFEST, raw_dir
+
+
+class ResultsError(Exception):
+    """A result file is missing or unreadable; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    python: str
+    scenario: str
+    variant: str
+    group: str
+    params: dict[str, Any]
+    values_s: tuple[float, ...]
+    first_chunk_s: tuple[float, ...]
+    critical_path_s: float
+    critical_path_first_chunk_s: float | None
+    scenario_hash: str
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.values_s)
+
+    @property
+    def quartiles_s(self) -> tuple[float, float]:
+        """25th and 75th percentiles (the values themselves when there are fewer than two)."""
+        if len(self.values_s) < 2:
+            only = self.median_s
+            return only, only
+        q1, _, q3 = statistics.quantiles(self.values_s, n=4, method="inclusive")
+        return q1, q3
+
+    @property
+    def efficiency(self) -> float:
+        """critical-path bound / median: 1.0 would be a variant with zero overhead."""
+        return self.critical_path_s / self.median_s if self.median_s > 0 else float("nan")
+
+    @property
+    def first_chunk_median_s(self) -> float | None:
+        return statistics.median(self.first_chunk_s) if self.first_chunk_s else None
+
+
+@dataclass
+class RunResults:
+    run_dir: Path
+    manifest: dict[str, Any]
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> metadata
+    cases: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def pythons(self) -> list[str]:
+        return sorted(self.environments, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+    @property
+    def missing(self) -> list[str]:
+        return list(self.manifest.get("interpreters_missing", []))
+
+    def find(self, scenario: str, variant: str, python: str) -> CaseResult | None:
+        return next(
+            (c for c in self.cases if c.scenario == scenario and c.variant == variant and c.python == python), None
+        )
+
+
+def load_run(run_dir: Path) -> RunResults:
+    """All of a run's speed results; ResultsError names any file that cannot be used."""
+    if not run_dir.is_dir():
+        raise ResultsError(f"{run_dir}: not a run folder (expected reports/<run-id>/)")
+    manifest_path = run_dir / MANIFEST
+    manifest = _read_json(manifest_path) if manifest_path.exists() else {"run_id": run_dir.name}
+    results = RunResults(run_dir=run_dir, manifest=manifest)
+    for suite_path in sorted(raw_dir(run_dir).glob("[0-9]*.[0-9]*.json")):
+        python = suite_path.name.removesuffix(".json")
+        samples = _read_samples(raw_dir(run_dir) / f"{python}.samples.jsonl")
+        environment, cases = _read_suite(suite_path, python, samples)
+        results.environments[python] = environment
+        results.cases.extend(cases)
+    return results
+
+
+def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tuple[dict[str, Any], list[CaseResult]]:
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResultsError(f"{path}: not a readable pyperf result file ({exc})") from exc
+    cases: list[CaseResult] = []
+    environment: dict[str, Any] = {}
+    for bench in suite.get_benchmarks():
+        metadata = bench.get_metadata()
+        try:
+            first_chunk_bound = metadata.get("bench_critical_path_first_chunk_s")
+            cases.append(
+                CaseResult(
+                    name=bench.get_name(),
+                    python=python,
+                    scenario=metadata["bench_scenario"],
+                    variant=metadata["bench_variant"],
+                    group=metadata["bench_group"],
+                    params=json.loads(metadata["bench_params"]),
+                    values_s=tuple(bench.get_values()),
+                    first_chunk_s=tuple(samples.get(bench.get_name(), ())),
+                    critical_path_s=float(metadata["bench_critical_path_s"]),
+                    critical_path_first_chunk_s=None if first_chunk_bound is None else float(first_chunk_bound),
+                    scenario_hash=metadata["bench_scenario_hash"],
+                )
+            )
+        except (KeyError, ValueError) as exc:
+            raise ResultsError(f"{path}: benchmark {bench.get_name()!r} lacks harness metadata ({exc})") from exc
+        environment = {k: v for k, v in metadata.items() if not k.startswith("bench_") or k == "bench_profile"}
+    return environment, cases
+
+
+def _read_samples(path: Path) -> dict[str, list[float]]:
+    """First-chunk times per benchmark (runs that produced no chunk, e.g. failures, are skipped)."""
+    samples: dict[str, list[float]] = {}
+    if not path.exists():
+        return samples
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            record = json.loads(line)
+            values = [v for v in record["first_chunk_s"] if v is not None]
+            samples.setdefault(record["benchmark"], []).extend(values)
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ResultsError(f"{path}:{number}: not a samples record ({exc})") from exc
+    return samples
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: unreadable JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    return data

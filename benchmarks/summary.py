@@ -1,0 +1,108 @@
+"""The end-of-run table: per case and interpreter, median, spread, efficiency and ratio to taskgroup.
+
+python -m benchmarks.summary reports/<run-id> [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.results import CaseResult, ResultsError, RunResults, load_run
+
+
+def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> float | None:
+    """median / taskgroup's median for the same scenario and interpreter (>1: slower than taskgroup)."""
+    reference = results.find(case.scenario, "taskgroup", case.python)
+    if reference is None or reference.median_s <= 0:
+        return None
+    return case.median_s / reference.median_s
+
+
+def summary_rows(results: RunResults) -> list[dict[str, object]]:
+    rows = []
+    for case in sorted(results.cases, key=lambda c: (c.name, c.python)):
+        q1, q3 = case.quartiles_s
+        rows.append(
+            {
+                "benchmark": case.name,
+                "python": case.python,
+                "runs": len(case.values_s),
+                "median_s": case.median_s,
+                "q1_s": q1,
+                "q3_s": q3,
+                "critical_path_s": case.critical_path_s,
+                "efficiency": case.efficiency,
+                "ratio_to_taskgroup": ratio_to_taskgroup(results, case),
+                "first_chunk_median_s": case.first_chunk_median_s,
+            }
+        )
+    return rows
+
+
+def render_table(results: RunResults) -> Table:
+    profile = results.manifest.get("profile", "?")
+    title = f"Speed, run {results.run_dir.name} (profile {profile}): median of validated runs, one machine, one run"
+    table = Table(title=title, caption=_caption(results))
+    for column in ("benchmark", "python", "runs", "median", "IQR", "bound", "efficiency", "× taskgroup", "1st chunk"):
+        table.add_column(column, justify="left" if column in ("benchmark", "python") else "right", no_wrap=True)
+    for row in summary_rows(results):
+        ratio = row["ratio_to_taskgroup"]
+        first = row["first_chunk_median_s"]
+        table.add_row(
+            str(row["benchmark"]),
+            str(row["python"]),
+            str(row["runs"]),
+            _ms(row["median_s"]),
+            f"{_ms(row['q1_s'])}–{_ms(row['q3_s'])}",
+            _ms(row["critical_path_s"]),
+            "-" if row["critical_path_s"] == 0 else f"{row['efficiency']:.0%}",
+            "-" if ratio is None else f"{ratio:.2f}",
+            "-" if first is None else _ms(first),
+        )
+    return table
+
+
+def _caption(results: RunResults) -> str:
+    parts = [
+        "efficiency = critical-path bound / median (- at zero latency: the run is all overhead); "
+        "× taskgroup = median / taskgroup's median, same scenario and Python",
+    ]
+    if results.missing:
+        parts.append("interpreters not found: " + ", ".join(f"python{v}" for v in results.missing))
+    return "\n".join(parts)
+
+
+def _ms(seconds: object) -> str:
+    assert isinstance(seconds, float)
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.3f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__)
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    args = parser.parse_args(argv)
+    try:
+        results = load_run(args.run_dir)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"run_id": args.run_dir.name, "missing": results.missing, "rows": summary_rows(results)}))
+        return 0
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    if not results.cases:
+        console.print(f"[yellow]{args.run_dir}: no speed results yet[/]")
+        return 1
+    console.print(render_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
