@@ -81,5 +81,8 @@ def bench(session: nox.Session) -> None:
     )
     speed = ["python", "-m", "benchmarks.speed", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
     session.run(*speed, *options.filters())
+    users = ["python", "-m", "benchmarks.users", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
+    if not options.scenarios:  # the users sweep has its own scenario; a --scenario narrowing skips it
+        session.run(*users, *(arg for v in options.variants for arg in ("--variant", v)))
     point_latest(run_dir)
     session.run("python", "-m", "benchmarks.summary", str(run_dir))

@@ -48,6 +48,7 @@ class Profile:
     fanout: tuple[int, ...]
     pools: tuple[PoolChoice, ...]
     users: tuple[int, ...]
+    fanout_variants: tuple[str, ...] = VARIANTS
     description: str = ""
 
 
@@ -60,10 +61,11 @@ PROFILES: dict[str, Profile] = {
         scenarios=("report-5",),
         zero_latency=("report-5",),
         realistic=(),
-        fanout=(1, 25),
+        fanout=(1,),
         pools=("default",),
         users=(1, 10),
-        description="CI gating: few cases, one worker process each; shape, not publication",
+        fanout_variants=("threads", "taskgroup"),
+        description="CI gating within 5 minutes for three interpreters: 10 cases, one worker each",
     ),
     "default": Profile(
         name="default",
@@ -148,7 +150,7 @@ def expand(
     for tickers in profile.fanout:
         scenario = with_fanout(base, tickers)
         params: dict[str, str | int] = {"tickers": tickers, "fanout": scenario.fanout, "latency": "default"}
-        for variant in VARIANTS:
+        for variant in profile.fanout_variants:
             if variant not in POOLED_VARIANTS:
                 cases.append(BenchCase(f"{scenario.name}/{variant}", scenario, variant, "fanout", params))
                 continue

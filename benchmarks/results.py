@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import pyperf
 
 from benchmarks.run_dir import MANIFEST, raw_dir
+
+SUITE_NAME = re.compile(r"^\d+\.\d+\.json$")  # raw/3.12.json; not raw/3.12.users.json
 
 
 class ResultsError(Exception):
@@ -60,6 +63,7 @@ class RunResults:
     manifest: dict[str, Any]
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> metadata
     cases: list[CaseResult] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.users.json
 
     @property
     def pythons(self) -> list[str]:
@@ -82,12 +86,14 @@ def load_run(run_dir: Path) -> RunResults:
     manifest_path = run_dir / MANIFEST
     manifest = _read_json(manifest_path) if manifest_path.exists() else {"run_id": run_dir.name}
     results = RunResults(run_dir=run_dir, manifest=manifest)
-    for suite_path in sorted(raw_dir(run_dir).glob("[0-9]*.[0-9]*.json")):
+    for suite_path in sorted(p for p in raw_dir(run_dir).glob("*.json") if SUITE_NAME.match(p.name)):
         python = suite_path.name.removesuffix(".json")
         samples = _read_samples(raw_dir(run_dir) / f"{python}.samples.jsonl")
         environment, cases = _read_suite(suite_path, python, samples)
         results.environments[python] = environment
         results.cases.extend(cases)
+    for users_path in sorted(raw_dir(run_dir).glob("*.users.json")):
+        results.users[users_path.name.removesuffix(".users.json")] = _read_json(users_path)
     return results
 
 

@@ -68,6 +68,31 @@ def render_table(results: RunResults) -> Table:
     return table
 
 
+def render_users_table(results: RunResults) -> Table:
+    table = Table(title="Concurrent users: K runs at once in one process (scenario alone), validated")
+    for column in ("variant", "python", "users", "runs/s", "p50", "p99", "peak threads", "RSS", "stopped"):
+        table.add_column(column, justify="left" if column in ("variant", "python", "stopped") else "right")
+    for python in sorted(results.users):
+        for variant, levels in sorted(results.users[python].get("variants", {}).items()):
+            for level in levels:
+                stopped = level.get("stopped")
+                if stopped:
+                    table.add_row(variant, python, str(level.get("users") or "-"), "", "", "", "", "", str(stopped))
+                    continue
+                table.add_row(
+                    variant,
+                    python,
+                    str(level["users"]),
+                    f"{level['throughput_runs_per_s']:.1f}",
+                    _ms(level["p50_s"]),
+                    _ms(level["p99_s"]),
+                    str(level["peak_threads"]),
+                    f"{level['rss_bytes'] / 2**20:.0f} MiB",
+                    "",
+                )
+    return table
+
+
 def _caption(results: RunResults) -> str:
     parts = [
         "efficiency = critical-path bound / median (- at zero latency: the run is all overhead); "
@@ -94,13 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"run_id": args.run_dir.name, "missing": results.missing, "rows": summary_rows(results)}))
+        rows = summary_rows(results)
+        print(
+            json.dumps({"run_id": args.run_dir.name, "missing": results.missing, "rows": rows, "users": results.users})
+        )
         return 0
     console = Console() if sys.stdout.isatty() else Console(width=160)
     if not results.cases:
         console.print(f"[yellow]{args.run_dir}: no speed results yet[/]")
         return 1
     console.print(render_table(results))
+    if results.users:
+        console.print(render_users_table(results))
     return 0
 
 

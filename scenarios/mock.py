@@ -70,8 +70,11 @@ class MockLog:
             return record, occurrence
 
     def settle(self, record: RequestRecord, outcome: Outcome, status: int | None = None) -> None:
+        """Decide a request's fate once. A stream already handed out in full stays answered even if
+        its generator is later cancelled while being finalized (asyncio.run's teardown does that)."""
         with self._lock:
-            record.outcome, record.status = outcome, status
+            if record.outcome == "pending":
+                record.outcome, record.status = outcome, status
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,10 @@ class ScenarioSession:
         assert isinstance(workflow, AsyncFinancialAssistant), f"{self.variant} is not an async variant"
         return self._execution(await _run_async(workflow, self.scenario, self.mock.log))
 
+    def new_workflow(self) -> SyncFinancialAssistant | AsyncFinancialAssistant:
+        """A fresh workflow with its own agno session, the mock's log reset (for callers running it themselves)."""
+        return self.workflow_class(self._next_config())
+
     def _next_config(self) -> WorkflowConfig:
         self.mock.reset()
         self._runs += 1

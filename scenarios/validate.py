@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
+from scenarios.mock import RequestRecord
 from scenarios.model import Scenario, call_stages
 from scenarios.runner import Execution
 from workflow.events import ContentChunk, RunCompleted, RunError, RunStarted, StepCompleted
@@ -30,26 +32,41 @@ def expected_calls(scenario: Scenario) -> Counter[str]:
 
 def validate(execution: Execution) -> None:
     """Raise ValidationFailed listing every way the execution departs from its scenario."""
-    scenario = execution.scenario
+    runs = [[turn.events for turn in execution.turns]]
+    validate_runs(execution.scenario, execution.variant, runs, execution.requests, execution.escapes)
+
+
+def validate_runs(
+    scenario: Scenario,
+    variant: str,
+    runs: Sequence[Sequence[tuple[object, ...]]],
+    requests: Sequence[RequestRecord],
+    escapes: Sequence[str],
+) -> None:
+    """The same checks for several runs of one scenario that shared a mock (e.g. concurrent users).
+
+    `runs` holds, per run, the events of each of its turns.
+    """
     reasons: list[str] = []
-    if execution.escapes:
-        reasons.append(f"requests escaped the mock: {list(execution.escapes)}")
-    unmatched = [r.url for r in execution.requests if r.outcome == "unmatched"]
+    if escapes:
+        reasons.append(f"requests escaped the mock: {list(escapes)}")
+    unmatched = [r.url for r in requests if r.outcome == "unmatched"]
     if unmatched:
         reasons.append(f"requests matched no mock route: {unmatched}")
-    reasons += _check_requests(execution)
-    for index, turn in enumerate(execution.turns, start=1):
-        reasons += [f"turn {index}: {reason}" for reason in _check_turn(scenario, index, turn.events)]
-    if len(execution.turns) != len(scenario.messages):
-        reasons.append(f"{len(execution.turns)} turns ran, scenario has {len(scenario.messages)}")
+    reasons += _check_requests(scenario, requests, copies=len(runs))
+    for number, turns in enumerate(runs, start=1):
+        where = f"run {number}, " if len(runs) > 1 else ""
+        for index, events in enumerate(turns, start=1):
+            reasons += [f"{where}turn {index}: {reason}" for reason in _check_turn(scenario, index, events)]
+        if len(turns) != len(scenario.messages):
+            reasons.append(f"{where}{len(turns)} turns ran, scenario has {len(scenario.messages)}")
     if reasons:
-        raise ValidationFailed(scenario.name, execution.variant, reasons)
+        raise ValidationFailed(scenario.name, variant, reasons)
 
 
-def _check_requests(execution: Execution) -> list[str]:
-    scenario = execution.scenario
-    seen = Counter(r.call for r in execution.requests if r.outcome != "unmatched")
-    expected = expected_calls(scenario)
+def _check_requests(scenario: Scenario, requests: Sequence[RequestRecord], copies: int) -> list[str]:
+    seen = Counter(r.call for r in requests if r.outcome != "unmatched")
+    expected = Counter({call: count * copies for call, count in expected_calls(scenario).items()})
     reasons: list[str] = []
     failing = {f.call for f in scenario.failures}
     if not failing and seen != expected:
@@ -59,7 +76,7 @@ def _check_requests(execution: Execution) -> list[str]:
             reasons.append(f"mock saw calls beyond the failing stage: {dict(seen - expected)}")
         if not failing & set(seen):
             reasons.append(f"the injected failure {sorted(failing)} was never called")
-    for record in execution.requests:
+    for record in requests:
         if record.call in failing:
             allowed = {"failed"}
         elif failing:

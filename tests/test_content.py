@@ -46,3 +46,15 @@ def test_the_workflow_rejects_a_route_it_cannot_follow() -> None:
     for text in ('{"subflow": "alone", "tickers": ["A", "B"]}', '{"subflow": "report"}', "not json", '{"x": 1}'):
         with pytest.raises(CallFailed, match="router"):
             parse_route(text)
+
+
+def test_a_request_outcome_is_decided_once() -> None:
+    import httpx
+
+    from scenarios.mock import MockLog
+
+    log = MockLog()
+    record, occurrence = log.seen(httpx.Request("GET", "http://x.invalid/"), "writer")
+    log.settle(record, "answered", 200)
+    log.settle(record, "cancelled")  # a finished stream's generator cancelled during loop teardown
+    assert (record.outcome, record.status, occurrence) == ("answered", 200, 0)
