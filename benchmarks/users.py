@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -80,7 +81,8 @@ def run_levels(scenario: Scenario, variant: str, levels: Sequence[int]) -> None:
                 record = _run_level(session, users)
             except LevelStopped as stop:
                 print(json.dumps({"users": users, "stopped": str(stop)}), flush=True)
-                return
+                # User threads may still be running; leave now rather than remove the mock under them.
+                os._exit(0)
             print(json.dumps(record), flush=True)
             if record["rss_bytes"] > MEMORY_LIMIT_BYTES:
                 print(json.dumps({"users": None, "stopped": f"RSS {record['rss_bytes']} B over the limit"}), flush=True)

@@ -1,0 +1,69 @@
+"""Sweep expansion: which cases each profile measures, and how sweep points are derived."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.cli import PROFILE_NAMES
+from benchmarks.matrix import PROFILES, expand, with_fanout, with_latency, with_pool
+from scenarios.critical_path import critical_path
+from tests.conftest import SHIPPED
+
+
+def test_profile_names_agree_with_the_nox_options() -> None:
+    assert set(PROFILES) == set(PROFILE_NAMES)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_case_names_are_unique_and_scenarios_valid(profile: str) -> None:
+    cases = expand(PROFILES[profile], SHIPPED)
+    names = [case.name for case in cases]
+    assert len(names) == len(set(names))
+    assert all(case.variant in ("threads", "gather", "taskgroup", "legacy") for case in cases)
+
+
+def test_default_profile_covers_the_issue_sweeps() -> None:
+    cases = expand(PROFILES["default"], SHIPPED)
+    fanout = [c for c in cases if c.group == "fanout"]
+    assert sorted({c.params["tickers"] for c in fanout}) == [1, 2, 5, 10, 25, 50, 100]
+    assert all(c.scenario.fanout == 4 * int(c.params["tickers"]) for c in fanout)
+    pools = {(c.variant, c.params.get("pool")) for c in fanout}
+    assert pools == {
+        ("taskgroup", None),
+        ("gather", None),
+        *((v, p) for v in ("threads", "legacy") for p in ("default", "fanout", "32")),
+    }
+    assert {c.scenario.name for c in cases if c.group == "scenario"} == set(SHIPPED)
+
+
+def test_full_adds_the_realistic_profile_and_1000_users() -> None:
+    full = expand(PROFILES["full"], SHIPPED)
+    assert any(c.params.get("latency") == "realistic" for c in full)
+    assert not any(c.params.get("latency") == "realistic" for c in expand(PROFILES["default"], SHIPPED))
+    assert PROFILES["full"].users[-1] == 1000
+
+
+def test_filters_narrow_by_scenario_base_and_variant() -> None:
+    cases = expand(PROFILES["default"], SHIPPED, ["report-5"], ["gather"])
+    assert [c.name for c in cases] == ["report-5/gather", "report-5@zero/gather"]
+    assert expand(PROFILES["default"], SHIPPED, ["fanout-10"], ["threads"])[0].name == "fanout-10/threads@pool-default"
+    assert expand(PROFILES["quick"], SHIPPED, ["no-such-scenario"]) == []
+
+
+def test_zero_latency_has_a_zero_bound_and_realistic_is_in_the_stated_range() -> None:
+    base = SHIPPED["report-5"]
+    assert critical_path(with_latency(base, "zero")).wall_s == 0
+    realistic = with_latency(base, "realistic")
+    first_tokens = [realistic.delays("writer", 0).first_s, realistic.delays("analyst:AAPL", 0).first_s]
+    assert all(0.1 < t < 2.0 for t in first_tokens)  # hundreds of milliseconds
+    gaps = realistic.delays("writer", 0).gaps_s
+    assert 0.005 < sum(gaps) / len(gaps) < 0.1  # tens of milliseconds per token
+
+
+def test_derived_scenarios_carry_their_own_stable_hash() -> None:
+    base = SHIPPED["report-5"]
+    first, again = with_fanout(base, 10), with_fanout(base, 10)
+    assert first.content_hash == again.content_hash != base.content_hash
+    assert with_pool(first, "32").thread_pool_size == 32
+    assert with_pool(first, "32").content_hash != first.content_hash
+    assert first.messages[0].count("$T0") == 10 and first.failures == ()

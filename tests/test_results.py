@@ -1,0 +1,123 @@
+"""Results: the raw-file schema, merging per-interpreter files, the summary's arithmetic, bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from benchmarks.results import ResultsError, load_run
+from benchmarks.run_dir import atomic_write_text, point_latest, write_manifest
+from benchmarks.summary import main as summary_main
+from benchmarks.summary import ratio_to_taskgroup, summary_rows
+
+
+def _bench(name: str, scenario: str, variant: str, values: list[float], bound: float) -> pyperf.Benchmark:
+    metadata = {
+        "name": name,
+        "unit": "second",
+        "loops": 1,
+        "bench_scenario": scenario,
+        "bench_variant": variant,
+        "bench_group": "scenario",
+        "bench_params": json.dumps({"latency": "default"}),
+        "bench_critical_path_s": bound,
+        "bench_scenario_hash": "ab" * 32,
+        "python_version": "3.x",
+    }
+    run = pyperf.Run(values, warmups=[(1, values[0])], metadata=metadata, collect_metadata=False)
+    return pyperf.Benchmark([run])
+
+
+def _write_suite(run_dir: Path, python: str, benches: list[pyperf.Benchmark]) -> None:
+    (run_dir / "raw").mkdir(parents=True, exist_ok=True)
+    pyperf.BenchmarkSuite(benches).dump(str(run_dir / "raw" / f"{python}.json"), replace=True)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "20260101-000000"
+    write_manifest(directory, profile="quick", requested=["3.11", "3.12", "3.13"], missing=["3.13"], options=[])
+    _write_suite(
+        directory,
+        "3.11",
+        [
+            _bench("s/taskgroup", "s", "taskgroup", [1.0, 1.2, 1.1], 0.5),
+            _bench("s/threads", "s", "threads", [2.0, 2.4, 2.2], 0.5),
+        ],
+    )
+    _write_suite(directory, "3.12", [_bench("s/taskgroup", "s", "taskgroup", [0.5, 0.5, 0.5], 0.5)])
+    (directory / "raw" / "3.11.samples.jsonl").write_text(
+        json.dumps({"benchmark": "s/threads", "pid": 1, "wall_s": [2.0], "first_chunk_s": [0.3, None, 0.5]}) + "\n"
+    )
+    return directory
+
+
+def test_per_interpreter_files_merge_into_one_view(run_dir: Path) -> None:
+    results = load_run(run_dir)
+    assert results.pythons == ["3.11", "3.12"]
+    assert results.missing == ["3.13"]
+    assert {(c.name, c.python) for c in results.cases} == {
+        ("s/taskgroup", "3.11"),
+        ("s/threads", "3.11"),
+        ("s/taskgroup", "3.12"),
+    }
+    threads = results.find("s", "threads", "3.11")
+    assert threads is not None
+    assert threads.median_s == pytest.approx(2.2)
+    assert threads.first_chunk_s == (0.3, 0.5)
+    assert results.environments["3.11"]["python_version"] == "3.x"
+
+
+def test_ratio_and_efficiency_are_within_one_interpreter(run_dir: Path) -> None:
+    results = load_run(run_dir)
+    threads = results.find("s", "threads", "3.11")
+    assert threads is not None
+    assert ratio_to_taskgroup(results, threads) == pytest.approx(2.2 / 1.1)
+    rows = {(r["benchmark"], r["python"]): r for r in summary_rows(results)}
+    assert rows["s/taskgroup", "3.12"]["efficiency"] == pytest.approx(1.0)
+    assert rows["s/threads", "3.11"]["q1_s"] == pytest.approx(2.1)
+
+
+def test_summary_prints_machine_readable_json(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert summary_main([str(run_dir), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["missing"] == ["3.13"] and len(document["rows"]) == 3
+
+
+def test_an_unreadable_result_file_is_named(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (run_dir / "raw" / "3.13.json").write_text("{not json")
+    with pytest.raises(ResultsError, match=r"3\.13\.json: not a readable pyperf result file"):
+        load_run(run_dir)
+    assert summary_main([str(run_dir)]) == 2
+    assert "3.13.json" in capsys.readouterr().err
+
+
+def test_a_bad_samples_line_is_named(run_dir: Path) -> None:
+    (run_dir / "raw" / "3.11.samples.jsonl").write_text('{"benchmark": "x"}\n')
+    with pytest.raises(ResultsError, match=r"3\.11\.samples\.jsonl:1"):
+        load_run(run_dir)
+
+
+def test_not_a_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="not a run folder"):
+        load_run(tmp_path / "nope")
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "results.json"
+    atomic_write_text(target, "old")
+
+    with pytest.raises(TypeError):
+        atomic_write_text(target, 42)  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_latest_points_to_the_newest_run(tmp_path: Path) -> None:
+    for name in ("20260101-000000", "20260102-000000"):
+        (tmp_path / name).mkdir()
+        point_latest(tmp_path / name)
+    assert (tmp_path / "latest").readlink() == Path("20260102-000000")
