@@ -26,10 +26,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.environment import environment, python_tag
-from benchmarks.matrix import PROFILES, BenchCase, expand
+from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand
 from benchmarks.run_dir import atomic_write_text, raw_dir
 from scenarios import shipped_scenarios
-from scenarios.critical_path import critical_path
+from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import ValidationFailed, validate
 
@@ -78,6 +78,8 @@ def main() -> int:
 def _master(runner: pyperf.Runner, cases: list[BenchCase], args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     suite_path = raw_dir(args.run_dir) / f"{python_tag()}.json"
+    # This invocation owns this interpreter's suite and samples; a re-used run id starts them afresh.
+    (raw_dir(args.run_dir) / f"{python_tag()}.samples.jsonl").unlink(missing_ok=True)
     estimates = [_estimate_s(case, args) for case in cases]
     benchmarks: list[pyperf.Benchmark] = []
     columns = (
@@ -185,7 +187,14 @@ def _write_suite(path: Path, benchmarks: list[pyperf.Benchmark]) -> None:
 
 
 def _estimate_s(case: BenchCase, args: argparse.Namespace) -> float:
-    per_run = max(critical_path(case.scenario).wall_s * 1.3, 0.05)
+    """Seconds a case should take, for the progress bar's estimate of time left."""
+    pool = case.scenario.thread_pool_size
+    if case.variant in POOLED_VARIANTS and pool != "fanout":
+        workers = min(32, (os.cpu_count() or 1) + 4) if pool == "default" else int(pool)
+        run_s = pool_limited_seconds(case.scenario, workers)
+    else:
+        run_s = critical_path(case.scenario).wall_s
+    per_run = max(run_s * 1.3, 0.05)  # framework overhead on top of the waits
     return args.processes * (WORKER_STARTUP_S + (args.warmups + args.values) * per_run)
 
 

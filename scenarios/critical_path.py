@@ -8,6 +8,7 @@ With an injected failure the fastest possible run ends when the failure answers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scenarios.model import Scenario, call_stages
@@ -35,3 +36,13 @@ def critical_path(scenario: Scenario) -> Bound:
                 first_chunk_s = wall_s + first
             wall_s += max(d.total_s for d in delays)
     return Bound(wall_s, first_chunk_s)
+
+
+def pool_limited_seconds(scenario: Scenario, workers: int) -> float:
+    """A rough run time when at most `workers` calls of a stage wait at once (for progress estimates only)."""
+    total = 0.0
+    for turn in range(len(scenario.messages)):
+        for stage in call_stages(scenario):
+            slowest = max(scenario.delays(call, turn).total_s for call in stage)
+            total += math.ceil(len(stage) / workers) * slowest
+    return total

@@ -64,3 +64,11 @@ def test_every_shipped_scenario_has_a_positive_bound_below_its_serial_time(name:
         for call in stage
     )
     assert 0 < bound <= serial
+
+
+def test_a_pool_serialises_a_stage_into_waves() -> None:
+    from scenarios.critical_path import pool_limited_seconds
+
+    scenario = make_scenario(latency={"market_data": {"ttft_ms": 10}})  # 8 fetch calls, nothing else waits
+    assert pool_limited_seconds(scenario, 8) == pytest.approx(0.010)
+    assert pool_limited_seconds(scenario, 3) == pytest.approx(0.030)  # ceil(8 / 3) waves
