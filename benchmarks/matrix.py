@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 from scenarios.model import (
@@ -19,6 +20,7 @@ from scenarios.model import (
     LatencyModel,
     PoolSize,
     Scenario,
+    load_scenario,
     synthetic_tickers,
 )
 
@@ -26,7 +28,7 @@ VARIANTS = ("threads", "gather", "taskgroup", "legacy")
 POOLED_VARIANTS = ("threads", "legacy")
 LatencyProfile = Literal["zero", "default", "realistic"]
 PoolChoice = Literal["default", "fanout", "32"]
-FANOUT_BASE = "report-5"  # the fan-out sweep reuses this scenario's latency tables
+FANOUT_BASE_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "fanout.toml"
 
 # Realistic hosted-LLM waits: first token in the hundreds of ms, tens of ms per further token.
 REALISTIC_LLM = LatencyModel(
@@ -49,6 +51,7 @@ class Profile:
     pools: tuple[PoolChoice, ...]
     users: tuple[int, ...]
     fanout_variants: tuple[str, ...] = VARIANTS
+    legacy_pools: tuple[PoolChoice, ...] | None = None  # None: the same pools as threads
     description: str = ""
 
 
@@ -70,21 +73,22 @@ PROFILES: dict[str, Profile] = {
     "default": Profile(
         name="default",
         processes=1,
-        values=3,
+        values=2,
         warmups=1,
         scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
-        zero_latency=("alone", "report-5", "chat-3-turns"),
+        zero_latency=("report-5",),
         realistic=(),
         fanout=(1, 2, 5, 10, 25, 50, 100),
         pools=("default", "fanout", "32"),
         users=(1, 10, 100),
+        legacy_pools=("default",),
         description="every shipped scenario, the fan-out and pool sweeps, zero latency, users up to 100",
     ),
     "full": Profile(
         name="full",
-        processes=4,
-        values=5,
-        warmups=2,
+        processes=3,
+        values=4,
+        warmups=1,
         scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
         zero_latency=("alone", "report-5", "report-25", "chat-3-turns"),
         realistic=("alone", "report-5", "report-25", "chat-3-turns"),
@@ -146,7 +150,7 @@ def expand(
     for latency, names in latency_sweeps:
         for name in names:
             cases += _variant_cases(with_latency(shipped[name], latency), "latency", {"latency": latency, "base": name})
-    base = shipped[FANOUT_BASE]
+    base = load_scenario(FANOUT_BASE_FILE)
     for tickers in profile.fanout:
         scenario = with_fanout(base, tickers)
         params: dict[str, str | int] = {"tickers": tickers, "fanout": scenario.fanout, "latency": "default"}
@@ -154,7 +158,8 @@ def expand(
             if variant not in POOLED_VARIANTS:
                 cases.append(BenchCase(f"{scenario.name}/{variant}", scenario, variant, "fanout", params))
                 continue
-            for pool in profile.pools:
+            pools = profile.legacy_pools if variant == "legacy" and profile.legacy_pools else profile.pools
+            for pool in pools:
                 cases.append(
                     BenchCase(
                         f"{scenario.name}/{variant}@pool-{pool}",

@@ -55,9 +55,8 @@ def main() -> int:
     parser.add_argument("--run-dir", type=Path, required=True, help="reports/<run-id>")
     parser.add_argument("--scenario", action="append", help="narrow to a scenario or sweep point (repeatable)")
     parser.add_argument("--variant", action="append", help="narrow to a variant (repeatable)")
-    parser.set_defaults(
-        quiet=True
-    )  # spread is shown in our table; pyperf's stability warnings would fire on every noisy run
+    # Spread is in our table; pyperf's stability warnings would fire on every run of this noisy machine.
+    parser.set_defaults(quiet=True)
     args = runner.parse_args()
 
     cases = expand(profile, shipped_scenarios(), args.scenario, args.variant)

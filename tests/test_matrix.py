@@ -28,11 +28,10 @@ def test_default_profile_covers_the_issue_sweeps() -> None:
     assert sorted({c.params["tickers"] for c in fanout}) == [1, 2, 5, 10, 25, 50, 100]
     assert all(c.scenario.fanout == 4 * int(c.params["tickers"]) for c in fanout)
     pools = {(c.variant, c.params.get("pool")) for c in fanout}
-    assert pools == {
-        ("taskgroup", None),
-        ("gather", None),
-        *((v, p) for v in ("threads", "legacy") for p in ("default", "fanout", "32")),
-    }
+    threads_pools = {("threads", p) for p in ("default", "fanout", "32")}
+    assert pools == {("taskgroup", None), ("gather", None), ("legacy", "default"), *threads_pools}
+    full_pools = {(c.variant, c.params.get("pool")) for c in expand(PROFILES["full"], SHIPPED) if c.group == "fanout"}
+    assert {("legacy", p) for p in ("default", "fanout", "32")} <= full_pools
     assert {c.scenario.name for c in cases if c.group == "scenario"} == set(SHIPPED)
 
 
@@ -58,6 +57,14 @@ def test_zero_latency_has_a_zero_bound_and_realistic_is_in_the_stated_range() ->
     assert all(0.1 < t < 2.0 for t in first_tokens)  # hundreds of milliseconds
     gaps = realistic.delays("writer", 0).gaps_s
     assert 0.005 < sum(gaps) / len(gaps) < 0.1  # tens of milliseconds per token
+
+
+def test_the_fanout_sweep_has_its_own_scenario_file() -> None:
+    from benchmarks.matrix import FANOUT_BASE_FILE
+
+    case = next(c for c in expand(PROFILES["quick"], SHIPPED) if c.group == "fanout")
+    assert case.scenario.source == str(FANOUT_BASE_FILE)
+    assert case.scenario.latency_for("quote").ttft.value == 20
 
 
 def test_derived_scenarios_carry_their_own_stable_hash() -> None:
