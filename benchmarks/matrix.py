@@ -10,6 +10,7 @@ A case is one (scenario, variant) pair with a pyperf benchmark name:
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -159,14 +160,14 @@ def expand(
                 cases.append(BenchCase(f"{scenario.name}/{variant}", scenario, variant, "fanout", params))
                 continue
             pools = profile.legacy_pools if variant == "legacy" and profile.legacy_pools else profile.pools
-            for pool in pools:
+            for pool, same_as in distinct_pools(pools, scenario.fanout):
                 cases.append(
                     BenchCase(
                         f"{scenario.name}/{variant}@pool-{pool}",
                         with_pool(scenario, pool),
                         variant,
                         "fanout",
-                        {**params, "pool": pool},
+                        {**params, "pool": pool, "equivalent_pools": ",".join(same_as)},
                     )
                 )
     if scenario_names:
@@ -175,6 +176,33 @@ def expand(
     if variants:
         cases = [c for c in cases if c.variant in variants]
     return cases
+
+
+def pool_workers(pool: PoolChoice | PoolSize, fanout: int) -> int:
+    """Threads a pool may start: the stdlib default is min(32, cpu + 4)."""
+    if pool == "default":
+        return min(32, (os.cpu_count() or 1) + 4)
+    return fanout if pool == "fanout" else int(pool)
+
+
+def distinct_pools(pools: tuple[PoolChoice, ...], fanout: int) -> list[tuple[PoolChoice, list[str]]]:
+    """Drop pool sizes that would run exactly alike, keeping the first and naming the others.
+
+    A ThreadPoolExecutor starts threads only as jobs arrive, so every pool at least as large
+    as the widest stage (the fetch, `fanout` jobs) behaves the same: one thread per job.
+    """
+    kept: list[tuple[PoolChoice, list[str]]] = []
+    unlimited: list[str] | None = None
+    for pool in pools:
+        if pool_workers(pool, fanout) >= fanout:
+            if unlimited is not None:
+                unlimited.append(pool)
+                continue
+            unlimited = []
+            kept.append((pool, unlimited))
+        else:
+            kept.append((pool, []))
+    return kept
 
 
 def _variant_cases(

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.environment import environment, python_tag
-from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand
+from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand, pool_workers
 from benchmarks.run_dir import atomic_write_text, raw_dir
 from scenarios import shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
@@ -187,9 +187,8 @@ def _write_suite(path: Path, benchmarks: list[pyperf.Benchmark]) -> None:
 
 def _estimate_s(case: BenchCase, args: argparse.Namespace) -> float:
     """Seconds a case should take, for the progress bar's estimate of time left."""
-    pool = case.scenario.thread_pool_size
-    if case.variant in POOLED_VARIANTS and pool != "fanout":
-        workers = min(32, (os.cpu_count() or 1) + 4) if pool == "default" else int(pool)
+    if case.variant in POOLED_VARIANTS:
+        workers = pool_workers(case.scenario.thread_pool_size, case.scenario.fanout)
         run_s = pool_limited_seconds(case.scenario, workers)
     else:
         run_s = critical_path(case.scenario).wall_s

@@ -74,3 +74,12 @@ def test_derived_scenarios_carry_their_own_stable_hash() -> None:
     assert with_pool(first, "32").thread_pool_size == 32
     assert with_pool(first, "32").content_hash != first.content_hash
     assert first.messages[0].count("$T0") == 10 and first.failures == ()
+
+
+def test_pools_that_would_run_alike_are_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import matrix
+
+    monkeypatch.setattr(matrix.os, "cpu_count", lambda: 2)  # stdlib default pool: 6 threads
+    assert matrix.distinct_pools(("default", "fanout", "32"), 4) == [("default", ["fanout", "32"])]
+    assert matrix.distinct_pools(("default", "fanout", "32"), 20) == [("default", []), ("fanout", ["32"])]
+    assert matrix.distinct_pools(("default", "fanout", "32"), 100) == [("default", []), ("fanout", []), ("32", [])]
