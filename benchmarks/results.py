@@ -13,6 +13,7 @@ import pyperf
 
 from benchmarks.run_dir import MANIFEST, raw_dir
 
+RUN_KEYS = ("bench_profile", "bench_options")  # per-run, not per-case, metadata
 SUITE_NAME = re.compile(r"^\d+\.\d+\.json$")  # raw/3.12.json; not raw/3.12.users.json
 
 
@@ -125,7 +126,7 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tup
             )
         except (KeyError, ValueError) as exc:
             raise ResultsError(f"{path}: benchmark {bench.get_name()!r} lacks harness metadata ({exc})") from exc
-        environment = {k: v for k, v in metadata.items() if not k.startswith("bench_") or k == "bench_profile"}
+        environment = {k: v for k, v in metadata.items() if not k.startswith("bench_") or k in RUN_KEYS}
     return environment, cases
 
 

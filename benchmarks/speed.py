@@ -65,6 +65,7 @@ def main() -> int:
         return 2
     runner.metadata.update(environment())
     runner.metadata["bench_profile"] = profile.name
+    runner.metadata["bench_options"] = json.dumps({"scenario": args.scenario, "variant": args.variant})
     samples_path = raw_dir(args.run_dir) / f"{python_tag()}.samples.jsonl"
 
     if args.worker:
