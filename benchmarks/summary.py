@@ -14,20 +14,25 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.results import CaseResult, ResultsError, RunResults, load_run
+from benchmarks.stats import Estimate, median_ratio
 
 
-def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> float | None:
-    """median / taskgroup's median for the same scenario and interpreter (>1: slower than taskgroup)."""
+def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> Estimate | None:
+    """median / taskgroup's median for the same scenario and interpreter (>1: slower than taskgroup),
+    with a 95% bootstrap interval over both cases' values."""
     reference = results.find(case.scenario, "taskgroup", case.python)
     if reference is None or reference.median_s <= 0:
         return None
-    return case.median_s / reference.median_s
+    if reference is case:
+        return Estimate(1.0, None, None)  # the reference itself
+    return median_ratio(case.values_s, reference.values_s)
 
 
 def summary_rows(results: RunResults) -> list[dict[str, object]]:
     rows = []
     for case in sorted(results.cases, key=lambda c: (c.name, c.python)):
         q1, q3 = case.quartiles_s
+        ratio = ratio_to_taskgroup(results, case)
         rows.append(
             {
                 "benchmark": case.name,
@@ -38,7 +43,8 @@ def summary_rows(results: RunResults) -> list[dict[str, object]]:
                 "q3_s": q3,
                 "critical_path_s": case.critical_path_s,
                 "efficiency": case.efficiency,
-                "ratio_to_taskgroup": ratio_to_taskgroup(results, case),
+                "ratio_to_taskgroup": None if ratio is None else ratio.value,
+                "ratio_to_taskgroup_ci95": None if ratio is None or not ratio.has_interval else [ratio.low, ratio.high],
                 "first_chunk_median_s": case.first_chunk_median_s,
             }
         )
@@ -52,7 +58,6 @@ def render_table(results: RunResults) -> Table:
     for column in ("benchmark", "python", "runs", "median", "IQR", "bound", "efficiency", "× taskgroup", "1st chunk"):
         table.add_column(column, justify="left" if column in ("benchmark", "python") else "right", no_wrap=True)
     for row in summary_rows(results):
-        ratio = row["ratio_to_taskgroup"]
         first = row["first_chunk_median_s"]
         table.add_row(
             str(row["benchmark"]),
@@ -62,7 +67,7 @@ def render_table(results: RunResults) -> Table:
             f"{_ms(row['q1_s'])}–{_ms(row['q3_s'])}",
             _ms(row["critical_path_s"]),
             "-" if row["critical_path_s"] == 0 else f"{row['efficiency']:.0%}",
-            "-" if ratio is None else f"{ratio:.2f}",
+            _ratio(row),
             "-" if first is None else _ms(first),
         )
     return table
@@ -93,10 +98,19 @@ def render_users_table(results: RunResults) -> Table:
     return table
 
 
+def _ratio(row: dict[str, object]) -> str:
+    ratio, interval = row["ratio_to_taskgroup"], row["ratio_to_taskgroup_ci95"]
+    if not isinstance(ratio, float):
+        return "-"
+    if not isinstance(interval, list):
+        return f"{ratio:.2f}"
+    return f"{ratio:.2f} [{interval[0]:.2f}–{interval[1]:.2f}]"
+
+
 def _caption(results: RunResults) -> str:
     parts = [
         "efficiency = critical-path bound / median (- at zero latency: the run is all overhead); "
-        "× taskgroup = median / taskgroup's median, same scenario and Python",
+        "× taskgroup = median / taskgroup's median, same scenario and Python, [95% bootstrap interval]",
     ]
     if results.missing:
         parts.append("interpreters not found: " + ", ".join(f"python{v}" for v in results.missing))
