@@ -70,16 +70,23 @@ def main() -> int:
 
     if args.worker:
         for case in cases:  # pyperf picks the case matching --worker-task
-            runner.bench_time_func(case.name, _time_function(case, samples_path, args), metadata=_case_metadata(case))
+            _bench(runner, case, samples_path, args)
         return 0
-    return _master(runner, cases, args)
+    return _master(runner, cases, samples_path, args)
 
 
-def _master(runner: pyperf.Runner, cases: list[BenchCase], args: argparse.Namespace) -> int:
+def _bench(
+    runner: pyperf.Runner, case: BenchCase, samples_path: Path, args: argparse.Namespace
+) -> pyperf.Benchmark | None:
+    """The master spawns workers for the case; the matching worker runs the time function."""
+    return runner.bench_time_func(case.name, _time_function(case, samples_path, args), metadata=_case_metadata(case))
+
+
+def _master(runner: pyperf.Runner, cases: list[BenchCase], samples_path: Path, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     suite_path = raw_dir(args.run_dir) / f"{python_tag()}.json"
     # This invocation owns this interpreter's suite and samples; a re-used run id starts them afresh.
-    (raw_dir(args.run_dir) / f"{python_tag()}.samples.jsonl").unlink(missing_ok=True)
+    samples_path.unlink(missing_ok=True)
     estimates = [_estimate_s(case, args) for case in cases]
     benchmarks: list[pyperf.Benchmark] = []
     columns = (
@@ -96,7 +103,7 @@ def _master(runner: pyperf.Runner, cases: list[BenchCase], args: argparse.Namesp
         for index, (case, estimate) in enumerate(zip(cases, estimates, strict=True), start=1):
             progress.update(task, description=f"[{index}/{len(cases)}] {case.name}")
             try:
-                bench = runner.bench_time_func(case.name, _unused_in_master, metadata=_case_metadata(case))
+                bench = _bench(runner, case, samples_path, args)
             except RuntimeError as exc:
                 progress.stop()
                 console.print(
@@ -212,10 +219,6 @@ def _preparse_profile(argv: list[str]) -> str:
     parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
     known, _ = parser.parse_known_args(argv)
     return known.bench_profile
-
-
-def _unused_in_master(loops: int) -> float:  # pragma: no cover - the master never calls it
-    raise AssertionError("the pyperf master does not run benchmarks itself")
 
 
 if __name__ == "__main__":
