@@ -174,16 +174,15 @@ def measure_variant(variant: str, levels: Sequence[int], console: Console) -> li
     command += ["--levels", ",".join(str(level) for level in levels)]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     records = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+    last_words = (completed.stderr.strip().splitlines() or ["no message"])[-1]
     if completed.returncode == VALIDATION_EXIT_CODE:
         console.print(completed.stderr)
-        raise ValidationFailed(USERS_SCENARIO, variant, [completed.stderr.strip().splitlines()[-1]])
+        raise ValidationFailed(USERS_SCENARIO, variant, [last_words])
     if completed.returncode != 0:
         reached = {r["users"] for r in records}
         next_level = next((level for level in levels if level not in reached), None)
-        tail = completed.stderr.strip().splitlines()[-1:] or ["no message"]
-        records.append(
-            {"users": next_level, "stopped": f"worker died with exit code {completed.returncode}: {tail[0]}"}
-        )
+        stopped = f"worker died with exit code {completed.returncode}: {last_words}"
+        records.append({"users": next_level, "stopped": stopped})
     return records
 
 
