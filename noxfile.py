@@ -61,7 +61,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=list(SUPPORTED_PYTHONS))
 def bench(session: nox.Session) -> None:
-    """The speed suite under pyperf into reports/<run-id>/raw/, then the summary table.
+    """Speed (pyperf) and concurrent users into reports/<run-id>/raw/, then the summary table.
 
     nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
     """
@@ -81,8 +81,36 @@ def bench(session: nox.Session) -> None:
     )
     speed = ["python", "-m", "benchmarks.speed", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
     session.run(*speed, *options.filters())
-    users = ["python", "-m", "benchmarks.users", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
     if not options.scenarios:  # the users sweep has its own scenario; a --scenario narrowing skips it
-        session.run(*users, *(arg for v in options.variants for arg in ("--variant", v)))
+        variants = [arg for v in options.variants for arg in ("--variant", v)]
+        command = ["python", "-m", "benchmarks.users", "--bench-profile", options.profile]
+        session.run(*command, "--run-dir", str(run_dir), *variants)
+    # The memory suite (nox -s memory) is not run here yet: it would take --quick past its 5 minutes.
     point_latest(run_dir)
     session.run("python", "-m", "benchmarks.summary", str(run_dir))
+
+
+@nox.session(python=list(SUPPORTED_PYTHONS))
+def memory(session: nox.Session) -> None:
+    """The memory suite alone, into the same kind of run folder.
+
+    nox -s memory [-p 3.12] [-- --quick | --full] [--variant NAME]
+    """
+    try:
+        options = parse_bench_options(list(session.posargs))
+    except BenchOptionsError as exc:
+        session.error(str(exc))
+    _check_interpreters(session)
+    session.install("-e", ".")
+    run_dir = REPORTS_ROOT / RUN_ID
+    write_manifest(
+        run_dir,
+        profile=options.profile,
+        requested=list(SUPPORTED_PYTHONS),
+        missing=list(_SURVEY.missing),
+        options=list(session.posargs),
+    )
+    variants = [arg for v in options.variants for arg in ("--variant", v)]
+    command = ["python", "-m", "benchmarks.memory", "--bench-profile", options.profile]
+    session.run(*command, "--run-dir", str(run_dir), *variants)
+    point_latest(run_dir)

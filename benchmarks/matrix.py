@@ -53,6 +53,9 @@ class Profile:
     users: tuple[int, ...]
     fanout_variants: tuple[str, ...] = VARIANTS
     legacy_pools: tuple[PoolChoice, ...] | None = None  # None: the same pools as threads
+    memory_levels: tuple[int, ...] = (10, 100, 1000)  # calls in flight at once
+    memory_samples: int = 3
+    memory_variants: tuple[str, ...] = VARIANTS
     description: str = ""
 
 
@@ -69,6 +72,9 @@ PROFILES: dict[str, Profile] = {
         pools=("default",),
         users=(1, 10),
         fanout_variants=("threads", "taskgroup"),
+        memory_levels=(10, 100),
+        memory_samples=2,
+        memory_variants=("threads", "taskgroup"),
         description="CI gating within 5 minutes for three interpreters: 10 cases, one worker each",
     ),
     "default": Profile(

@@ -13,7 +13,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, Self
@@ -53,6 +53,7 @@ class MockLog:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: Iterator[int] = field(default_factory=itertools.count)
     _occurrences: dict[str, int] = field(default_factory=dict)
+    pending: int = 0  # requests seen and not yet settled: the calls waiting at this moment
 
     def mark(self, label: str) -> int:
         with self._lock:
@@ -67,6 +68,7 @@ class MockLog:
             self.requests.append(record)
             occurrence = self._occurrences.get(call, 0)
             self._occurrences[call] = occurrence + 1
+            self.pending += 1
             return record, occurrence
 
     def settle(self, record: RequestRecord, outcome: Outcome, status: int | None = None) -> None:
@@ -75,6 +77,7 @@ class MockLog:
         with self._lock:
             if record.outcome == "pending":
                 record.outcome, record.status = outcome, status
+                self.pending -= 1
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ class MockServer:
         self.scenario = scenario
         self.log = MockLog()
         self.escapes: list[str] = []
+        # Called with the number of requests in flight each time one arrives (memory sampling).
+        self.on_arrival: Callable[[int], None] | None = None
         self._router = respx.mock(assert_all_mocked=True, assert_all_called=False)
         self._router.post(f"{llm_base_url}/chat/completions", name="llm").mock(side_effect=self._llm)
         kinds = "|".join(MARKET_DATA_KINDS)
@@ -143,8 +148,12 @@ class MockServer:
         self._guard = network_guard()
 
     def reset(self) -> None:
-        """Start a fresh request log (and occurrence counts) for the next run."""
+        """Start a fresh request log (and occurrence counts) for the next run.
+
+        respx keeps every call it served on its routes; cleared too, or a long series of
+        runs would grow by those requests and responses (and look like a leak)."""
         self.log = MockLog()
+        self._router.reset()
 
     def __enter__(self) -> Self:
         self.escapes = self._guard.__enter__()
@@ -182,6 +191,8 @@ class MockServer:
     def _market(self, request: httpx.Request, kind: str, ticker: str) -> httpx.Response | Awaitable[httpx.Response]:
         call = request.headers.get(CALL_HEADER, f"{kind}:{ticker}")
         record, occurrence = self.log.seen(request, call)
+        if self.on_arrival is not None:
+            self.on_arrival(self.log.pending)
         if call != f"{kind}:{ticker}":
             return self._answer(
                 request, record, Reply(0.0, 400, _error_body(f"call header {call!r} disagrees with the URL"))

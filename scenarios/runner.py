@@ -63,10 +63,16 @@ class ScenarioSession:
     workflow, runs every turn in a new agno session, and returns what was observed.
     """
 
-    def __init__(self, scenario: Scenario, variant: str) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        variant: str,
+        workflow_class: type[SyncFinancialAssistant] | type[AsyncFinancialAssistant] | None = None,
+    ) -> None:
         self.scenario = scenario
         self.variant = variant
-        self.workflow_class = VARIANTS[variant]  # KeyError for an unknown variant
+        # KeyError for an unknown variant; a class may be given instead (e.g. a planted leak in tests).
+        self.workflow_class = workflow_class or VARIANTS[variant]
         self.is_async = not issubclass(self.workflow_class, SyncFinancialAssistant)
         self._stack = ExitStack()
         self._runs = 0
