@@ -29,6 +29,7 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from benchmarks.matrix import PROFILES, VARIANTS, with_fanout
 from benchmarks.run_dir import atomic_write_json, raw_dir
 from benchmarks.stats import slope_estimate
 from scenarios import Scenario, shipped_scenarios
-from scenarios.model import load_scenario
+from scenarios.model import MARKET_DATA_KINDS, Distribution, LatencyModel, load_scenario
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import ValidationFailed, validate
 
@@ -52,9 +53,19 @@ HEAP_METRICS = ("tracemalloc_peak", "memray_peak", "memray_allocations")
 VALIDATION_EXIT_CODE = 3
 
 
+HOLD_PER_OPERATION_MS = 3.0  # starting 1000 threads and their requests takes well over a second here
+
+
 def scenario_for(operations: int) -> Scenario:
-    """A report whose fetch holds at least `operations` market-data calls (4 per ticker) at once."""
-    return with_fanout(load_scenario(BASE_FILE), math.ceil(operations / 4))
+    """A report whose fetch holds at least `operations` market-data calls (4 per ticker) at once.
+
+    Market data waits the file's base time plus a little per operation, so the last call still
+    finds the first ones waiting however long the variant takes to start them all."""
+    base = load_scenario(BASE_FILE)
+    hold_ms = base.latency_for("quote").ttft.value + HOLD_PER_OPERATION_MS * operations
+    held = LatencyModel(ttft=Distribution(value=hold_ms))
+    latency = {**base.latency, **{kind: held for kind in MARKET_DATA_KINDS}}
+    return with_fanout(replace(base, latency=latency), math.ceil(operations / 4))
 
 
 def marginal_per_operation(samples: Sequence[dict[str, Any]], metric: str) -> dict[str, float | None]:
