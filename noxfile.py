@@ -14,7 +14,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchmarks.cli import BenchOptionsError, parse_bench_options
+from benchmarks.cli import BenchOptions, BenchOptionsError, parse_bench_options
 from benchmarks.interpreters import SUPPORTED_PYTHONS, survey
 from benchmarks.run_dir import REPORTS_ROOT, new_run_id, point_latest, write_manifest
 
@@ -59,12 +59,8 @@ def lint(session: nox.Session) -> None:
     session.run("pyright")
 
 
-@nox.session(python=list(SUPPORTED_PYTHONS))
-def bench(session: nox.Session) -> None:
-    """Speed (pyperf) and concurrent users into reports/<run-id>/raw/, then the summary table.
-
-    nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
-    """
+def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
+    """Parse the options after --, check interpreters, install, and record the run's manifest."""
     try:
         options = parse_bench_options(list(session.posargs))
     except BenchOptionsError as exc:
@@ -79,12 +75,24 @@ def bench(session: nox.Session) -> None:
         missing=list(_SURVEY.missing),
         options=list(session.posargs),
     )
-    speed = ["python", "-m", "benchmarks.speed", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
-    session.run(*speed, *options.filters())
+    return options, run_dir
+
+
+def _run_suite(session: nox.Session, suite: str, options: BenchOptions, run_dir: Path, *extra: str) -> None:
+    command = ["python", "-m", f"benchmarks.{suite}", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
+    session.run(*command, *extra)
+
+
+@nox.session(python=list(SUPPORTED_PYTHONS))
+def bench(session: nox.Session) -> None:
+    """Speed (pyperf) and concurrent users into reports/<run-id>/raw/, then the summary table.
+
+    nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
+    """
+    options, run_dir = _prepare_run(session)
+    _run_suite(session, "speed", options, run_dir, *options.filters())
     if not options.scenarios:  # the users sweep has its own scenario; a --scenario narrowing skips it
-        variants = [arg for v in options.variants for arg in ("--variant", v)]
-        command = ["python", "-m", "benchmarks.users", "--bench-profile", options.profile]
-        session.run(*command, "--run-dir", str(run_dir), *variants)
+        _run_suite(session, "users", options, run_dir, *options.variant_filters())
     # The memory suite (nox -s memory) is not run here yet: it would take --quick past its 5 minutes.
     point_latest(run_dir)
     session.run("python", "-m", "benchmarks.summary", str(run_dir))
@@ -96,21 +104,6 @@ def memory(session: nox.Session) -> None:
 
     nox -s memory [-p 3.12] [-- --quick | --full] [--variant NAME]
     """
-    try:
-        options = parse_bench_options(list(session.posargs))
-    except BenchOptionsError as exc:
-        session.error(str(exc))
-    _check_interpreters(session)
-    session.install("-e", ".")
-    run_dir = REPORTS_ROOT / RUN_ID
-    write_manifest(
-        run_dir,
-        profile=options.profile,
-        requested=list(SUPPORTED_PYTHONS),
-        missing=list(_SURVEY.missing),
-        options=list(session.posargs),
-    )
-    variants = [arg for v in options.variants for arg in ("--variant", v)]
-    command = ["python", "-m", "benchmarks.memory", "--bench-profile", options.profile]
-    session.run(*command, "--run-dir", str(run_dir), *variants)
+    options, run_dir = _prepare_run(session)
+    _run_suite(session, "memory", options, run_dir, *options.variant_filters())
     point_latest(run_dir)

@@ -22,13 +22,11 @@ class BenchOptions:
     variants: tuple[str, ...]
     strict_interpreters: bool
 
+    def variant_filters(self) -> list[str]:
+        return [arg for variant in self.variants for arg in ("--variant", variant)]
+
     def filters(self) -> list[str]:
-        args: list[str] = []
-        for name in self.scenarios:
-            args += ["--scenario", name]
-        for variant in self.variants:
-            args += ["--variant", variant]
-        return args
+        return [arg for name in self.scenarios for arg in ("--scenario", name)] + self.variant_filters()
 
 
 def parse_bench_options(posargs: list[str]) -> BenchOptions:
