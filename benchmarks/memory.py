@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import ctypes
 import ctypes.util
+import functools
 import gc
 import json
 import math
@@ -101,13 +102,18 @@ def leak_slope(run_once: Callable[[], object], runs: int, warmups: int = 2) -> d
 # --- worker -----------------------------------------------------------------------------
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, looked up once (find_library runs ldconfig); None elsewhere."""
+    libc_name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
+
+
 def _release_freed_memory() -> None:
     gc.collect()
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None)
-        if trim is not None:
-            trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _validated_run(session: ScenarioSession) -> Execution:

@@ -91,14 +91,13 @@ class ScenarioSession:
         """One run of every turn; async variants get a fresh event loop (not part of the timing)."""
         if self.is_async:
             return asyncio.run(self.arun())
-        config = self._next_config()
-        workflow = self.workflow_class(config)
+        workflow = self.new_workflow()
         assert isinstance(workflow, SyncFinancialAssistant)
         return self._execution(_run_sync(workflow, self.scenario, self.mock.log))
 
     async def arun(self) -> Execution:
         """One run of every turn on the running loop (async variants only)."""
-        workflow = self.workflow_class(self._next_config())
+        workflow = self.new_workflow()
         assert isinstance(workflow, AsyncFinancialAssistant), f"{self.variant} is not an async variant"
         return self._execution(await _run_async(workflow, self.scenario, self.mock.log))
 
