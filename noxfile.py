@@ -1,4 +1,4 @@
-"""Sessions: tests (3.11-3.13), lint, bench.
+"""Sessions: tests (3.11-3.13), lint, bench, memory.
 
 A missing interpreter is named at start-up. It is an error when `--strict-interpreters`
 is given after `--`, when nox's own `--error-on-missing-interpreters` is given, or when
@@ -85,7 +85,7 @@ def _run_suite(session: nox.Session, suite: str, options: BenchOptions, run_dir:
 
 @nox.session(python=list(SUPPORTED_PYTHONS))
 def bench(session: nox.Session) -> None:
-    """Speed (pyperf) and concurrent users into reports/<run-id>/raw/, then the summary table.
+    """Speed (pyperf), concurrent users, memory and equivalence into reports/<run-id>/raw/, then the summary table.
 
     nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
     """
@@ -93,7 +93,8 @@ def bench(session: nox.Session) -> None:
     _run_suite(session, "speed", options, run_dir, *options.filters())
     if not options.scenarios:  # the users sweep has its own scenario; a --scenario narrowing skips it
         _run_suite(session, "users", options, run_dir, *options.variant_filters())
-    # The memory suite (nox -s memory) is not run here yet: it would take --quick past its 5 minutes.
+        _run_suite(session, "memory", options, run_dir, *options.variant_filters())
+        _run_suite(session, "equivalence", options, run_dir)
     point_latest(run_dir)
     session.run("python", "-m", "benchmarks.summary", str(run_dir))
 

@@ -56,6 +56,10 @@ class Profile:
     memory_levels: tuple[int, ...] = (10, 100, 1000)  # calls in flight at once
     memory_samples: int = 3
     memory_variants: tuple[str, ...] = VARIANTS
+    users_variants: tuple[str, ...] = VARIANTS
+    equivalence_scenarios: tuple[str, ...] = ()  # shipped scenarios checked for equivalence; () = all
+    # Cases of a scenario (by case scenario name, e.g. "report-5@zero") kept to fewer variants.
+    narrowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
     description: str = ""
 
 
@@ -65,17 +69,23 @@ PROFILES: dict[str, Profile] = {
         processes=1,
         values=2,
         warmups=1,
-        scenarios=("report-5",),
+        scenarios=("report-5", "report-5-failure"),
         zero_latency=("report-5",),
         realistic=(),
-        fanout=(1,),
+        fanout=(1, 25),
         pools=("default",),
         users=(1, 10),
         fanout_variants=("threads", "taskgroup"),
         memory_levels=(10, 100),
         memory_samples=2,
         memory_variants=("threads", "taskgroup"),
-        description="CI gating within 5 minutes for three interpreters: 10 cases, one worker each",
+        users_variants=("threads", "taskgroup"),
+        equivalence_scenarios=("report-5", "report-5-failure", "chat-3-turns"),
+        narrowed=(
+            ("report-5@zero", ("threads", "taskgroup")),
+            ("report-5-failure", ("threads", "gather", "taskgroup")),
+        ),
+        description="CI gating: 13 cases (one worker each), enough for a verdict on every claim",
     ),
     "default": Profile(
         name="default",
@@ -89,6 +99,7 @@ PROFILES: dict[str, Profile] = {
         pools=("default", "fanout", "32"),
         users=(1, 10, 100),
         legacy_pools=("default",),
+        memory_samples=2,
         description="every shipped scenario, the fan-out and pool sweeps, zero latency, users up to 100",
     ),
     "full": Profile(
@@ -176,6 +187,8 @@ def expand(
                         {**params, "pool": pool, "equivalent_pools": ",".join(same_as)},
                     )
                 )
+    narrowed = dict(profile.narrowed)
+    cases = [c for c in cases if c.variant in narrowed.get(c.scenario.name, (c.variant,))]
     if scenario_names:
         wanted = set(scenario_names)
         cases = [c for c in cases if c.scenario.name in wanted or c.params.get("base") in wanted]

@@ -2,16 +2,17 @@
 
     python -m benchmarks.memory --bench-profile quick --run-dir reports/<run-id> [--variant V]
 
-For each variant a fresh worker process holds K market-data calls in flight at once (a
-report over ceil(K/4) tickers whose market data waits 300 ms, pool sized to the fan-out) and,
-at the moment the K-th call arrives at the mock, samples the process: RSS, USS and VMS
-(psutil) and thread count, each as growth over a baseline taken just before the run (after
-gc and glibc's malloc_trim, so memory freed by an earlier run is not mistaken for growth).
-The same K is then run under tracemalloc (peak traced heap) and under memray's Tracker
-(peak heap and allocation count). Marginal memory per operation = least-squares slope over
-K, with a 95% bootstrap interval, per metric and variant. Each worker also records the
-whole-process peak RSS of one report-25 run, the thread stack reservation, and a memray
-flamegraph of its largest K. Every run is validated.
+Each sample is a fresh worker process, so no earlier run at the same size has already grown
+the heap the sample reads. The worker warms up at K=4 (imports, first-call costs), then runs a
+report over ceil(K/4) tickers whose market-data calls the mock holds until all K are in flight
+(pool sized to the fan-out). At the moment the K-th call arrives it samples RSS, USS and VMS
+(psutil) and thread count, each as growth over a baseline taken just before the run (after gc
+and glibc's malloc_trim). The same K is then run under tracemalloc (peak traced heap) and under
+memray's Tracker (peak heap and allocation count). Marginal memory per operation = least-squares
+slope over K, with a 95% bootstrap interval, per metric and variant. One more process per
+variant records the whole-process peak RSS of one report-25 run and the thread stack
+reservation; the largest K's memray capture becomes a flamegraph. Every run is validated.
+Memory does not depend on timing, so two workers run at once.
 """
 
 from __future__ import annotations
@@ -30,21 +31,24 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import memray
 import psutil
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import PROFILES, VARIANTS, with_fanout
 from benchmarks.run_dir import atomic_write_json, raw_dir
 from benchmarks.stats import slope_estimate
+from benchmarks.summary import render_memory_table
 from scenarios import Scenario, shipped_scenarios
-from scenarios.model import MARKET_DATA_KINDS, Distribution, LatencyModel, load_scenario
+from scenarios.mock import InFlightGate
+from scenarios.model import load_scenario
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import ValidationFailed, validate
 
@@ -54,19 +58,14 @@ HEAP_METRICS = ("tracemalloc_peak", "memray_peak", "memray_allocations")
 VALIDATION_EXIT_CODE = 3
 
 
-HOLD_PER_OPERATION_MS = 3.0  # starting 1000 threads and their requests takes well over a second here
+WARM_UP_OPERATIONS = 4
+PARALLEL_WORKERS = 2
 
 
 def scenario_for(operations: int) -> Scenario:
-    """A report whose fetch holds at least `operations` market-data calls (4 per ticker) at once.
-
-    Market data waits the file's base time plus a little per operation, so the last call still
-    finds the first ones waiting however long the variant takes to start them all."""
-    base = load_scenario(BASE_FILE)
-    hold_ms = base.latency_for("quote").ttft.value + HOLD_PER_OPERATION_MS * operations
-    held = LatencyModel(ttft=Distribution(value=hold_ms))
-    latency = {**base.latency, **{kind: held for kind in MARKET_DATA_KINDS}}
-    return with_fanout(replace(base, latency=latency), math.ceil(operations / 4))
+    """A report whose fetch makes at least `operations` market-data calls (4 per ticker); run it
+    with `InFlightGate(scenario.fanout)` on the mock so they all wait together."""
+    return with_fanout(load_scenario(BASE_FILE), math.ceil(operations / 4))
 
 
 def marginal_per_operation(samples: Sequence[dict[str, Any]], metric: str) -> dict[str, float | None]:
@@ -116,8 +115,13 @@ def _release_freed_memory() -> None:
         trim(0)
 
 
-def _validated_run(session: ScenarioSession) -> Execution:
-    execution = asyncio.run(session.arun()) if session.is_async else session.run()
+def _validated_run(session: ScenarioSession, gated: bool = True) -> Execution:
+    """One validated run; `gated` holds its market data until all of it is in flight together."""
+    session.mock.market_gate = InFlightGate(session.scenario.fanout) if gated else None
+    try:
+        execution = asyncio.run(session.arun()) if session.is_async else session.run()
+    finally:
+        session.mock.market_gate = None
     try:
         validate(execution)
     except ValidationFailed as exc:
@@ -176,48 +180,92 @@ def _memray_sample(session: ScenarioSession, capture: Path) -> tuple[int, int]:
     return metadata.peak_memory, metadata.total_allocations
 
 
-def run_worker(variant: str, levels: Sequence[int], samples: int, capture_dir: Path) -> None:
-    capture_dir.mkdir(parents=True, exist_ok=True)
+def sample_worker(variant: str, operations: int, capture: Path) -> dict[str, Any]:
+    """One sample at K operations in this (fresh) process: warm up small, then the process sample first."""
+    with ScenarioSession(scenario_for(WARM_UP_OPERATIONS), variant) as warm_up:
+        _validated_run(warm_up)
+    scenario = scenario_for(operations)
+    record: dict[str, Any] = {"kind": "sample", "operations": scenario.fanout}
+    with ScenarioSession(scenario, variant) as session:
+        record.update(_process_sample(session, scenario.fanout))
+        record["tracemalloc_peak"] = _tracemalloc_peak(session)
+        record["memray_peak"], record["memray_allocations"] = _memray_sample(session, capture)
+    return record
+
+
+def process_worker(variant: str) -> dict[str, Any]:
+    """Whole-process peak RSS of one report-25 run in a fresh process, and the thread stack reservation."""
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
     with ScenarioSession(shipped_scenarios()["report-25"], variant) as session:
-        _validated_run(session)
+        _validated_run(session, gated=False)  # the shipped scenario as a user runs it
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports KiB
-    print(
-        json.dumps(
-            {
-                "kind": "process",
-                "report25_peak_rss_bytes": peak_rss_kib * 1024,
-                "stack_rlimit_soft": None if soft == resource.RLIM_INFINITY else soft,
-                "stack_rlimit_hard": None if hard == resource.RLIM_INFINITY else hard,
-                "threading_stack_size": threading.stack_size(),
-            }
-        ),
-        flush=True,
-    )
-    for requested in levels:
-        scenario = scenario_for(requested)
-        with ScenarioSession(scenario, variant) as session:
-            _validated_run(session)  # warm-up at this size: lazy imports, first-call costs
-            for sample in range(samples):
-                record: dict[str, Any] = {"kind": "sample", "operations": scenario.fanout, "sample": sample}
-                record.update(_process_sample(session, scenario.fanout))
-                record["tracemalloc_peak"] = _tracemalloc_peak(session)
-                capture = capture_dir / f"{variant}-{scenario.fanout}.bin"
-                record["memray_peak"], record["memray_allocations"] = _memray_sample(session, capture)
-                print(json.dumps(record), flush=True)
+    return {
+        "kind": "process",
+        "report25_peak_rss_bytes": peak_rss_kib * 1024,
+        "stack_rlimit_soft": None if soft == resource.RLIM_INFINITY else soft,
+        "stack_rlimit_hard": None if hard == resource.RLIM_INFINITY else hard,
+        "threading_stack_size": threading.stack_size(),
+    }
 
 
 # --- master -----------------------------------------------------------------------------
 
 
-def measure_variant(variant: str, levels: Sequence[int], samples: int, capture_dir: Path) -> list[dict[str, Any]]:
-    command = [sys.executable, "-m", "benchmarks.memory", "--worker", "--variant", variant]
-    command += ["--levels", ",".join(map(str, levels)), "--samples", str(samples), "--capture-dir", str(capture_dir)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+@dataclass(frozen=True)
+class Job:
+    """One worker process: a sample of `variant` at `operations` calls in flight, or (None) its report-25 run."""
+
+    variant: str
+    operations: int | None
+    capture: Path | None = None
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "benchmarks.memory", "--worker", "--variant", self.variant]
+        if self.operations is not None and self.capture is not None:
+            command += ["--operations", str(self.operations), "--capture", str(self.capture)]
+        return command
+
+
+class WorkerFailed(Exception):
+    """A worker process failed; the message names the job and the worker's last words."""
+
+
+def plan(variants: Sequence[str], levels: Sequence[int], samples: int, capture_dir: Path) -> list[Job]:
+    """Every worker process, samples of one size spread over the variants (largest first, as they take longest)."""
+    jobs = [Job(variant, None) for variant in variants]
+    for sample in range(samples):
+        for operations in sorted(levels, reverse=True):
+            for variant in variants:
+                jobs.append(Job(variant, operations, capture_dir / f"{variant}-{operations}-{sample}.bin"))
+    return jobs
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    completed = subprocess.run(job.command(), capture_output=True, text=True, check=False)
     records = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode != 0:
+    if completed.returncode != 0 or len(records) != 1:
         last_words = (completed.stderr.strip().splitlines() or ["no message"])[-1]
-        raise ValidationFailed("memory", variant, [f"worker exited {completed.returncode}: {last_words}"])
+        what = "report-25 run" if job.operations is None else f"K={job.operations}"
+        raise WorkerFailed(f"{job.variant} {what}: worker exited {completed.returncode}: {last_words}")
+    return records[0]
+
+
+def run_jobs(jobs: Sequence[Job], console: Console) -> dict[str, list[dict[str, Any]]]:
+    """Run the workers two at a time with a progress bar; the first failure stops the rest."""
+    records: dict[str, list[dict[str, Any]]] = {job.variant: [] for job in jobs}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as progress:
+        task = progress.add_task(f"Python {python_tag()} memory", total=len(jobs))
+        with ThreadPoolExecutor(PARALLEL_WORKERS) as pool:
+            futures = {pool.submit(run_job, job): job for job in jobs}
+            try:
+                for future in as_completed(futures):
+                    records[futures[future].variant].append(future.result())
+                    progress.advance(task)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
     return records
 
 
@@ -235,68 +283,44 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"process": process, "samples": samples, "marginal": marginal, "threads_per_operation": threads}
 
 
-def render(results: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title="Memory per concurrent operation: slope over K, [95% bootstrap interval]")
-    table.add_column("variant")
-    for metric in (*PROCESS_METRICS, "tracemalloc_peak", "memray_peak"):
-        table.add_column(metric, justify="right")
-    table.add_column("threads/op", justify="right")
-    table.add_column("report-25 peak RSS", justify="right")
-    for variant, result in results.items():
-        cells = [_kib(result["marginal"][m]) for m in (*PROCESS_METRICS, "tracemalloc_peak", "memray_peak")]
-        per_op = result["threads_per_operation"]["bytes_per_operation"]
-        peak = result["process"].get("report25_peak_rss_bytes")
-        table.add_row(variant, *cells, "-" if per_op is None else f"{per_op:.2f}", "-" if peak is None else _mib(peak))
-    return table
-
-
-def _kib(estimate: dict[str, float | None]) -> str:
-    value, low, high = estimate["bytes_per_operation"], estimate["low"], estimate["high"]
-    if value is None:
-        return "-"
-    if low is None or high is None:
-        return f"{value / 1024:.1f} KiB"
-    return f"{value / 1024:.1f} KiB [{low / 1024:.1f}–{high / 1024:.1f}]"
-
-
-def _mib(value: float) -> str:
-    return f"{value / 2**20:.0f} MiB"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
     parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
     parser.add_argument("--run-dir", type=Path)
     parser.add_argument("--variant", action="append", choices=VARIANTS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--levels", help=argparse.SUPPRESS)
-    parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--capture-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--operations", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        run_worker(args.variant[0], [int(v) for v in args.levels.split(",")], args.samples, args.capture_dir)
+        variant = args.variant[0]
+        record = (
+            process_worker(variant)
+            if args.operations is None
+            else sample_worker(variant, args.operations, args.capture)
+        )
+        print(json.dumps(record), flush=True)
         return 0
     if args.run_dir is None:
         parser.error("--run-dir is required")
     profile = PROFILES[args.bench_profile]
     console = Console(stderr=True)
     memray_dir = args.run_dir / "memray" / python_tag()
-    results: dict[str, dict[str, Any]] = {}
     variants = args.variant or list(profile.memory_variants)
-    with console.status("memory") as status:
+    memray_dir.mkdir(parents=True, exist_ok=True)
+    jobs = plan(variants, profile.memory_levels, profile.memory_samples, memray_dir)
+    try:
+        records = run_jobs(jobs, console)
+        results = {variant: summarise(records[variant]) for variant in variants}
         for variant in variants:
-            status.update(f"Python {python_tag()} memory, K={list(profile.memory_levels)}: {variant}")
-            try:
-                records = measure_variant(variant, profile.memory_levels, profile.memory_samples, memray_dir)
-            except ValidationFailed as exc:
-                console.print(f"[red]stopped: {exc}[/]")
-                return VALIDATION_EXIT_CODE
-            results[variant] = summarise(records)
-            largest = max(r["operations"] for r in results[variant]["samples"])
-            capture = memray_dir / f"{variant}-{largest}.bin"
-            flamegraph(capture, memray_dir / f"{variant}-flamegraph.html")
-            for leftover in memray_dir.glob(f"{variant}-*.bin"):
-                leftover.unlink()
+            largest = max(job.operations or 0 for job in jobs if job.variant == variant)
+            flamegraph(memray_dir / f"{variant}-{largest}-0.bin", memray_dir / f"{variant}-flamegraph.html")
+    except WorkerFailed as exc:
+        console.print(f"[red]memory stopped: {exc}[/]")
+        return VALIDATION_EXIT_CODE
+    finally:
+        for capture in memray_dir.glob("*.bin"):
+            capture.unlink()
     path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
     atomic_write_json(
         path,
@@ -309,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
     out = Console() if sys.stdout.isatty() else Console(width=160)
-    out.print(render(results))
+    out.print(render_memory_table({python_tag(): {"variants": results}}))
     console.print(f"wrote {path} and memray flamegraphs in {memray_dir}")
     return 0
 

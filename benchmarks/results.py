@@ -1,4 +1,4 @@
-"""Reading a run folder back: every interpreter's pyperf suite and samples, merged into one view."""
+"""Reading a run folder back: every interpreter's pyperf suite, samples, users and memory, merged into one view."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ class RunResults:
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> metadata
     cases: list[CaseResult] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.users.json
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.memory.json
 
     @property
     def pythons(self) -> list[str]:
@@ -95,6 +96,11 @@ def load_run(run_dir: Path) -> RunResults:
         results.cases.extend(cases)
     for users_path in sorted(raw_dir(run_dir).glob("*.users.json")):
         results.users[users_path.name.removesuffix(".users.json")] = _read_json(users_path)
+    for memory_path in sorted(raw_dir(run_dir).glob("*.memory.json")):
+        memory = _read_json(memory_path)
+        if not isinstance(memory.get("variants"), dict):
+            raise ResultsError(f"{memory_path}: no 'variants' object (not a memory suite result)")
+        results.memory[memory_path.name.removesuffix(".memory.json")] = memory
     return results
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -98,6 +99,36 @@ def render_users_table(results: RunResults) -> Table:
     return table
 
 
+MEMORY_COLUMNS = ("rss", "uss", "vms", "tracemalloc_peak", "memray_peak")
+
+
+def render_memory_table(memory: dict[str, dict[str, Any]]) -> Table:
+    """Per variant and interpreter: memory per concurrent operation (slope over K) in each metric."""
+    table = Table(
+        title="Memory per concurrent operation: slope over K calls in flight, [95% bootstrap interval]",
+        caption="rss/uss/vms: process growth at the peak (psutil); tracemalloc_peak, memray_peak: traced heap",
+    )
+    for column in ("variant", "python", *MEMORY_COLUMNS, "threads/op", "report-25 peak RSS"):
+        table.add_column(column, justify="left" if column in ("variant", "python") else "right")
+    for python in sorted(memory):
+        for variant, result in memory[python].get("variants", {}).items():
+            cells = [_kib(result["marginal"][metric]) for metric in MEMORY_COLUMNS]
+            per_op = result["threads_per_operation"]["bytes_per_operation"]
+            peak = result["process"].get("report25_peak_rss_bytes")
+            threads = "-" if per_op is None else f"{per_op:.2f}"
+            table.add_row(variant, python, *cells, threads, "-" if peak is None else f"{peak / 2**20:.0f} MiB")
+    return table
+
+
+def _kib(estimate: dict[str, float | None]) -> str:
+    value, low, high = estimate["bytes_per_operation"], estimate["low"], estimate["high"]
+    if value is None:
+        return "-"
+    if low is None or high is None:
+        return f"{value / 1024:.1f} KiB"
+    return f"{value / 1024:.1f} KiB [{low / 1024:.1f}–{high / 1024:.1f}]"
+
+
 def _ratio(row: dict[str, object]) -> str:
     ratio, interval = row["ratio_to_taskgroup"], row["ratio_to_taskgroup_ci95"]
     if not isinstance(ratio, float):
@@ -135,16 +166,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         rows = summary_rows(results)
         print(
-            json.dumps({"run_id": args.run_dir.name, "missing": results.missing, "rows": rows, "users": results.users})
+            json.dumps(
+                {
+                    "run_id": args.run_dir.name,
+                    "missing": results.missing,
+                    "rows": rows,
+                    "users": results.users,
+                    "memory": {python: memory["variants"] for python, memory in results.memory.items()},
+                }
+            )
         )
         return 0
     console = Console() if sys.stdout.isatty() else Console(width=160)
-    if not results.cases:
-        console.print(f"[yellow]{args.run_dir}: no speed results yet[/]")
+    if not (results.cases or results.memory):
+        console.print(f"[yellow]{args.run_dir}: no results yet[/]")
         return 1
-    console.print(render_table(results))
+    if results.cases:
+        console.print(render_table(results))
     if results.users:
         console.print(render_users_table(results))
+    if results.memory:
+        console.print(render_memory_table(results.memory))
     return 0
 
 

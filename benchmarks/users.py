@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_dir is None:
         parser.error("--run-dir is required")
     levels = PROFILES[args.bench_profile].users
-    variants = args.variant or list(VARIANTS)
+    variants = args.variant or list(PROFILES[args.bench_profile].users_variants)
     console = Console(stderr=True)
     results: dict[str, list[dict[str, Any]]] = {}
     columns = (TextColumn("[bold]Python " + python_tag()), TextColumn("{task.description}"), BarColumn())

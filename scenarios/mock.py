@@ -9,6 +9,7 @@ checked against what its scenario implies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -93,6 +94,52 @@ class Reply:
     content_type: str = "application/json"
 
 
+class InFlightGate:
+    """Holds market-data calls until `count` requests are in flight at once, then lets them all go.
+
+    Lets the memory suite sample a peak of exactly K waiting calls without a fixed hold long enough
+    for the slowest variant to start them all. Sync callers wait on a threading.Event; async callers
+    on a future of their own loop, resolved thread-safely. After `timeout_s` a waiter goes on alone
+    (the sampler then reports that the peak was never reached)."""
+
+    def __init__(self, count: int, timeout_s: float = 60.0) -> None:
+        self.count, self.timeout_s = count, timeout_s
+        self._opened = threading.Event()
+        self._lock = threading.Lock()
+        self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened.is_set()
+
+    def arrived(self, in_flight: int) -> None:
+        if in_flight < self.count or self.is_open:
+            return
+        with self._lock:
+            self._opened.set()
+            waiters, self._async_waiters = self._async_waiters, []
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_resolve, future)
+
+    def wait(self) -> None:
+        self._opened.wait(self.timeout_s)
+
+    async def await_open(self) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self.is_open:
+                return
+            self._async_waiters.append((loop, future))
+        with contextlib.suppress(TimeoutError):  # go on alone; the sampler reports the missed peak
+            await asyncio.wait_for(future, self.timeout_s)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class TimedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     """SSE chunks with a gap slept before each one after the first, in either calling convention."""
 
@@ -139,6 +186,7 @@ class MockServer:
         self.escapes: list[str] = []
         # Called with the number of requests in flight each time one arrives (memory sampling).
         self.on_arrival: Callable[[int], None] | None = None
+        self.market_gate: InFlightGate | None = None  # holds market data until K calls wait together
         self._router = respx.mock(assert_all_mocked=True, assert_all_called=False)
         self._router.post(f"{llm_base_url}/chat/completions", name="llm").mock(side_effect=self._llm)
         kinds = "|".join(MARKET_DATA_KINDS)
@@ -193,6 +241,9 @@ class MockServer:
         record, occurrence = self.log.seen(request, call)
         if self.on_arrival is not None:
             self.on_arrival(self.log.pending)
+        gate = self.market_gate
+        if gate is not None:
+            gate.arrived(self.log.pending)
         if call != f"{kind}:{ticker}":
             return self._answer(
                 request, record, Reply(0.0, 400, _error_body(f"call header {call!r} disagrees with the URL"))
@@ -201,7 +252,8 @@ class MockServer:
         if failure is not None:
             return self._answer(request, record, _failure_reply(failure, call))
         body = json.dumps(content.market_data(kind, ticker), sort_keys=True).encode()
-        return self._answer(request, record, Reply(self.scenario.delays(call, occurrence).first_s, body=body))
+        reply = Reply(self.scenario.delays(call, occurrence).first_s, body=body)
+        return self._answer(request, record, reply, gate)
 
     def _unmatched(self, request: httpx.Request) -> httpx.Response:
         record, _ = self.log.seen(request, request.headers.get(CALL_HEADER, "<unmatched>"))
@@ -211,18 +263,24 @@ class MockServer:
     # --- answering ----------------------------------------------------------------------
 
     def _answer(
-        self, request: httpx.Request, record: RequestRecord, reply: Reply
+        self, request: httpx.Request, record: RequestRecord, reply: Reply, gate: InFlightGate | None = None
     ) -> httpx.Response | Awaitable[httpx.Response]:
         """Sleep the way the caller's transport would wait: in its event loop if it has one."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
+            if gate is not None:
+                gate.wait()
             time.sleep(reply.wait_s)
             return self._respond(request, record, reply)
-        return self._answer_async(request, record, reply)
+        return self._answer_async(request, record, reply, gate)
 
-    async def _answer_async(self, request: httpx.Request, record: RequestRecord, reply: Reply) -> httpx.Response:
+    async def _answer_async(
+        self, request: httpx.Request, record: RequestRecord, reply: Reply, gate: InFlightGate | None
+    ) -> httpx.Response:
         try:
+            if gate is not None:
+                await gate.await_open()
             await asyncio.sleep(reply.wait_s)
         except asyncio.CancelledError:
             self.log.settle(record, "cancelled")

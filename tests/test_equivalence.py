@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from benchmarks.equivalence import compare, observe
 from scenarios.validate import validate
 from tests.conftest import SHIPPED, VARIANT_NAMES
 from workflow.events import RunCompleted
@@ -31,3 +32,20 @@ def test_variants_agree_on_content_events_and_requests(executed, scenario: str) 
 def _final(events: tuple[object, ...]) -> str | None:
     last = events[-1]
     return last.content if isinstance(last, RunCompleted) else None
+
+
+def test_the_equivalence_suite_names_a_variant_that_departs_from_threads(executed) -> None:
+    observed = {variant: observe(executed("report-5", variant)) for variant in VARIANT_NAMES}
+    assert compare(observed)["agree"]
+    observed["gather"] = {**observed["gather"], "final": ["something else"]}
+    result = compare(observed)
+    assert not result["agree"]
+    assert result["differences"] == {"gather": ["final answer differ"]}
+
+
+def test_the_equivalence_suite_records_the_work_cancelled_under_a_failure(executed) -> None:
+    taskgroup = observe(executed("report-5-failure", "taskgroup"))
+    gather = observe(executed("report-5-failure", "gather"))
+    assert taskgroup["outcomes"].get("cancelled", 0) > 0
+    assert gather["outcomes"].get("cancelled", 0) == 0
+    assert taskgroup["run_errors"][0]["failed"] == ["quote:NVDA"]

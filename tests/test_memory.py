@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
+from pathlib import Path
 
 import pytest
 
-from benchmarks.memory import leak_slope, marginal_per_operation, scenario_for, summarise
+from benchmarks.memory import leak_slope, marginal_per_operation, plan, scenario_for, summarise
+from scenarios.mock import InFlightGate
 from scenarios.runner import ScenarioSession
 from scenarios.validate import validate
 from workflow import TaskGroupFinancialAssistant
@@ -56,9 +59,56 @@ def test_the_sampler_fires_when_all_calls_wait_together(variant: str) -> None:
     fired: list[int] = []
     with ScenarioSession(scenario, variant) as session:
         session.mock.on_arrival = lambda pending: fired.append(pending) if pending >= 12 else None
+        session.mock.market_gate = gate = InFlightGate(12, timeout_s=30)
         execution = asyncio.run(session.arun()) if session.is_async else session.run()
     validate(execution)
     assert fired and fired[0] == 12
+    assert gate.is_open
+
+
+def test_the_gate_releases_sync_and_async_waiters_together_once_enough_arrive() -> None:
+    gate = InFlightGate(3, timeout_s=30)
+    released: list[str] = []
+
+    def sync_waiter() -> None:
+        gate.wait()
+        released.append("thread")
+
+    async def main() -> None:
+        thread = threading.Thread(target=sync_waiter)
+        thread.start()
+        waiter = asyncio.create_task(gate.await_open())
+        await asyncio.sleep(0.05)
+        assert not released and not waiter.done()  # 2 of 3 have not opened it
+        gate.arrived(2)
+        await asyncio.sleep(0.05)
+        assert not released and not waiter.done()
+        gate.arrived(3)
+        await asyncio.wait_for(waiter, 5)
+        await asyncio.to_thread(thread.join, 5)
+
+    asyncio.run(main())
+    assert released == ["thread"]
+    asyncio.run(gate.await_open())  # an open gate lets a latecomer through at once
+
+
+def test_a_gate_never_opened_lets_waiters_go_after_its_timeout() -> None:
+    gate = InFlightGate(1000, timeout_s=0.05)
+    gate.wait()
+    asyncio.run(gate.await_open())
+    assert not gate.is_open  # the sampler sees the peak was never reached and says so
+
+
+def test_every_sample_is_its_own_process_and_each_variant_has_a_report25_run(tmp_path: Path) -> None:
+    jobs = plan(["threads", "taskgroup"], [10, 100], samples=2, capture_dir=tmp_path)
+    assert sorted((job.variant, job.operations) for job in jobs if job.operations is None) == [
+        ("taskgroup", None),
+        ("threads", None),
+    ]
+    sampled = [(job.variant, job.operations) for job in jobs if job.operations is not None]
+    assert sorted(sampled) == sorted([(v, k) for v in ("threads", "taskgroup") for k in (10, 100)] * 2)
+    captures = [job.capture for job in jobs if job.capture is not None]
+    assert len(set(captures)) == len(captures)  # no two workers write the same memray capture
 
 
 class LeakyTaskGroup(TaskGroupFinancialAssistant):

@@ -123,3 +123,30 @@ def test_latest_points_to_the_newest_run(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         point_latest(tmp_path / name)
     assert (tmp_path / "latest").readlink() == Path("20260102-000000")
+
+
+def _memory_variant(rss_per_op: float) -> dict[str, object]:
+    estimate = {"bytes_per_operation": rss_per_op, "low": rss_per_op * 0.9, "high": rss_per_op * 1.1}
+    marginal = {m: estimate for m in ("rss", "uss", "vms", "tracemalloc_peak", "memray_peak", "memray_allocations")}
+    return {
+        "process": {"report25_peak_rss_bytes": 100 * 2**20},
+        "samples": [],
+        "marginal": marginal,
+        "threads_per_operation": {"bytes_per_operation": 1.0, "low": 1.0, "high": 1.0},
+    }
+
+
+def test_memory_results_are_read_and_summarised(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    memory = {"python": "3.11", "variants": {"threads": _memory_variant(40_000.0)}}
+    (run_dir / "raw" / "3.11.memory.json").write_text(json.dumps(memory))
+    assert load_run(run_dir).memory["3.11"]["variants"]["threads"]["marginal"]["rss"]["bytes_per_operation"] == 40_000
+    assert summary_main([str(run_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["memory"]["3.11"]["threads"]["process"]["report25_peak_rss_bytes"]
+    assert summary_main([str(run_dir)]) == 0
+    assert "39.1 KiB" in capsys.readouterr().out
+
+
+def test_a_memory_file_of_the_wrong_shape_is_named(run_dir: Path) -> None:
+    (run_dir / "raw" / "3.12.memory.json").write_text(json.dumps({"python": "3.12"}))
+    with pytest.raises(ResultsError, match=r"3\.12\.memory\.json: no 'variants'"):
+        load_run(run_dir)
