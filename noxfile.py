@@ -1,4 +1,4 @@
-"""Sessions: tests (3.11-3.13), lint, bench, memory.
+"""Sessions: tests (3.11-3.13), lint, bench, memory, report.
 
 A missing interpreter is named at start-up. It is an error when `--strict-interpreters`
 is given after `--`, when nox's own `--error-on-missing-interpreters` is given, or when
@@ -85,18 +85,22 @@ def _run_suite(session: nox.Session, suite: str, options: BenchOptions, run_dir:
 
 @nox.session(python=list(SUPPORTED_PYTHONS))
 def bench(session: nox.Session) -> None:
-    """Speed (pyperf), concurrent users, memory and equivalence into reports/<run-id>/raw/, then the summary table.
+    """Speed, concurrent users, memory, equivalence and asyncio microbenchmarks into reports/<run-id>/raw/,
+    then the summary table and the report (reports/<run-id>/index.html) with its verdict table.
 
     nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
     """
     options, run_dir = _prepare_run(session)
     _run_suite(session, "speed", options, run_dir, *options.filters())
-    if not options.scenarios:  # the users sweep has its own scenario; a --scenario narrowing skips it
+    if not options.scenarios:  # the other suites have their own workloads; a --scenario narrowing skips them
         _run_suite(session, "users", options, run_dir, *options.variant_filters())
         _run_suite(session, "memory", options, run_dir, *options.variant_filters())
         _run_suite(session, "equivalence", options, run_dir)
+        _run_suite(session, "micro", options, run_dir)
     point_latest(run_dir)
     session.run("python", "-m", "benchmarks.summary", str(run_dir))
+    # Every interpreter's session re-renders, so the report is whole after the last one and never stale.
+    session.run("python", "-m", "benchmarks.report", str(run_dir))
 
 
 @nox.session(python=list(SUPPORTED_PYTHONS))
@@ -108,3 +112,14 @@ def memory(session: nox.Session) -> None:
     options, run_dir = _prepare_run(session)
     _run_suite(session, "memory", options, run_dir, *options.variant_filters())
     point_latest(run_dir)
+
+
+@nox.session(python="3.11")
+def report(session: nox.Session) -> None:
+    """Re-render a run's verdicts and HTML report from its stored results, without measuring.
+
+    nox -s report -- reports/<run-id>      (default: reports/latest)
+    """
+    session.install("-e", ".")
+    run_dir = session.posargs[0] if session.posargs else str(REPORTS_ROOT / "latest")
+    session.run("python", "-m", "benchmarks.report", run_dir)

@@ -34,6 +34,9 @@ class CaseResult:
     critical_path_s: float
     critical_path_first_chunk_s: float | None
     scenario_hash: str
+    fanout: int = 0  # market-data calls in the fetch
+    thread_pool_size: str = ""  # "default", "fanout" or a number (threads and legacy use it)
+    injected_failures: int = 0
 
     @property
     def median_s(self) -> float:
@@ -66,10 +69,14 @@ class RunResults:
     cases: list[CaseResult] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.users.json
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.memory.json
+    equivalence: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.equivalence.json
+    micro: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict)  # python -> benchmark -> values
 
     @property
     def pythons(self) -> list[str]:
-        return sorted(self.environments, key=lambda v: tuple(int(p) for p in v.split(".")))
+        """Every interpreter with any result, oldest first."""
+        found = {*self.environments, *self.memory, *self.equivalence, *self.micro}
+        return sorted(found, key=lambda v: tuple(int(p) for p in v.split(".")))
 
     @property
     def missing(self) -> list[str]:
@@ -101,7 +108,22 @@ def load_run(run_dir: Path) -> RunResults:
         if not isinstance(memory.get("variants"), dict):
             raise ResultsError(f"{memory_path}: no 'variants' object (not a memory suite result)")
         results.memory[memory_path.name.removesuffix(".memory.json")] = memory
+    for equivalence_path in sorted(raw_dir(run_dir).glob("*.equivalence.json")):
+        equivalence = _read_json(equivalence_path)
+        if not isinstance(equivalence.get("scenarios"), dict):
+            raise ResultsError(f"{equivalence_path}: no 'scenarios' object (not an equivalence result)")
+        results.equivalence[equivalence_path.name.removesuffix(".equivalence.json")] = equivalence
+    for micro_path in sorted(raw_dir(run_dir).glob("*.micro.json")):
+        results.micro[micro_path.name.removesuffix(".micro.json")] = _read_micro(micro_path)
     return results
+
+
+def _read_micro(path: Path) -> dict[str, tuple[float, ...]]:
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResultsError(f"{path}: not a readable pyperf result file ({exc})") from exc
+    return {bench.get_name(): tuple(bench.get_values()) for bench in suite.get_benchmarks()}
 
 
 def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tuple[dict[str, Any], list[CaseResult]]:
@@ -128,6 +150,9 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tup
                     critical_path_s=float(metadata["bench_critical_path_s"]),
                     critical_path_first_chunk_s=None if first_chunk_bound is None else float(first_chunk_bound),
                     scenario_hash=metadata["bench_scenario_hash"],
+                    fanout=int(metadata.get("bench_fanout", 0)),
+                    thread_pool_size=str(metadata.get("bench_thread_pool_size", "")),
+                    injected_failures=int(metadata.get("bench_injected_failures", 0)),
                 )
             )
         except (KeyError, ValueError) as exc:

@@ -178,6 +178,7 @@ def _case_metadata(case: BenchCase) -> dict[str, str | int | float]:
         "bench_params": json.dumps(case.params, sort_keys=True),
         "bench_thread_pool_size": str(case.scenario.thread_pool_size),
         "bench_fanout": case.scenario.fanout,
+        "bench_injected_failures": len(case.scenario.failures),
         "bench_critical_path_s": bound.wall_s,
     }
     if bound.first_chunk_s is not None:

@@ -6,6 +6,7 @@ that is the honest answer, not a defect to hide.
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections.abc import Callable, Sequence
@@ -72,3 +73,43 @@ def slope_estimate(xs: Sequence[float], ys: Sequence[float], confidence: float =
     draws.sort()
     tail = (1 - confidence) / 2
     return Estimate(value, draws[int(tail * (RESAMPLES - 1))], draws[int((1 - tail) * (RESAMPLES - 1))])
+
+
+def slope_ratio_estimate(
+    numerator: Sequence[tuple[float, float]], denominator: Sequence[tuple[float, float]], confidence: float = 0.95
+) -> Estimate:
+    """slope(numerator) / slope(denominator) over (x, y) points, with a bootstrap interval that
+    resamples within each x level of each series (so every resample keeps every level)."""
+
+    def ratio(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> float:
+        return slope([x for x, _ in a], [y for _, y in a]) / slope([x for x, _ in b], [y for _, y in b])
+
+    value = ratio(numerator, denominator)
+    levels = [_by_level(numerator), _by_level(denominator)]
+    if any(len(points) < 2 for series in levels for points in series):
+        return Estimate(value, None, None)
+    rng = random.Random(SEED)
+    draws = sorted(
+        ratio(*([p for points in series for p in rng.choices(points, k=len(points))] for series in levels))
+        for _ in range(RESAMPLES)
+    )
+    tail = (1 - confidence) / 2
+    return Estimate(value, draws[int(tail * (RESAMPLES - 1))], draws[int((1 - tail) * (RESAMPLES - 1))])
+
+
+def _by_level(points: Sequence[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    levels: dict[float, list[tuple[float, float]]] = {}
+    for point in points:
+        levels.setdefault(point[0], []).append(point)
+    return list(levels.values())
+
+
+def geometric_mean_ratio(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> Estimate:
+    """Geometric mean over pairs of median(a) / median(b), with a bootstrap interval over every pair's values."""
+
+    def statistic(samples: list[list[float]]) -> float:
+        pairs = zip(samples[::2], samples[1::2], strict=True)
+        logs = [math.log(statistics.median(a) / statistics.median(b)) for a, b in pairs]
+        return math.exp(statistics.fmean(logs))
+
+    return bootstrap(statistic, [values for pair in pairs for values in pair])

@@ -1,0 +1,162 @@
+"""The report: verdicts on every claim, rendered from a run folder's stored results without measuring.
+
+    python -m benchmarks.report reports/<run-id>
+
+Writes `results.json` (machine-readable verdicts), `figures/*.png` and `index.html` into the run
+folder, each replaced atomically, then prints the verdict table and the report's path. Partial
+results render: a claim without its data is inconclusive and the page lists the gaps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.figures import draw_all
+from benchmarks.results import ResultsError, RunResults, load_run
+from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
+from benchmarks.verdicts import Verdict, decide_all
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SUITES = ("speed", "memory", "equivalence", "micro")
+ENVIRONMENT_KEYS = ("python_version", "platform", "cpu_count", "git_commit", "version_agno", "version_openai")
+VERDICT_STYLE = {"holds": "green", "refuted": "red", "conditional": "yellow", "inconclusive": "white"}
+
+
+def gaps(results: RunResults) -> list[str]:
+    """What this run lacks, in words: missing interpreters and suites that did not run."""
+    found = [f"Python {python} was not found on this machine" for python in results.missing]
+    suites: dict[str, dict[str, Any]] = {
+        "speed": results.environments,
+        "memory": results.memory,
+        "equivalence": results.equivalence,
+        "micro": results.micro,
+    }
+    for python in results.pythons:
+        absent = [suite for suite in SUITES if python not in suites[suite]]
+        if absent:
+            found.append(f"Python {python}: no {', '.join(absent)} results")
+    if not results.pythons:
+        found.append("no results at all in raw/")
+    return found
+
+
+def run_conditions(results: RunResults) -> str:
+    manifest = results.manifest
+    profile = manifest.get("profile", "?")
+    pythons = ", ".join(results.pythons) or "none"
+    return (
+        f"Profile {profile}; Python {pythons}; LLM and market-data APIs mocked at the HTTP layer (respx) with the "
+        "latency of each scenario file; one machine, measured in one run (speed cases one after another, never "
+        "in parallel); options: " + (" ".join(manifest.get("options", [])) or "none") + "."
+    )
+
+
+def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, Any]:
+    environments = {python: _environment(results, python) for python in results.pythons}
+    return {
+        "run_id": results.run_dir.name,
+        "profile": results.manifest.get("profile"),
+        "interpreters_missing": results.missing,
+        "environment": environments,
+        "conditions": run_conditions(results),
+        "gaps": gaps(results),
+        "claims": [verdict.to_json() for verdict in verdicts],
+    }
+
+
+def render(run_dir: Path) -> tuple[Path, list[Verdict]]:
+    """Write results.json, figures and index.html for a run folder; ResultsError if it cannot be read."""
+    results = load_run(run_dir)
+    verdicts = decide_all(results)
+    document = results_document(results, verdicts)
+    with tempfile.TemporaryDirectory(prefix=".figures-", dir=run_dir) as scratch:
+        images = draw_all(verdicts, results, Path(scratch) / "figures")
+        figures = run_dir / "figures"
+        shutil.rmtree(figures, ignore_errors=True)
+        shutil.move(Path(scratch) / "figures", figures)
+    atomic_write_json(run_dir / "results.json", document)
+    html = _page(results, document, images)
+    atomic_write_text(run_dir / "index.html", html)
+    return run_dir / "index.html", verdicts
+
+
+def _page(results: RunResults, document: dict[str, Any], images: dict[str, str]) -> str:
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    claims = []
+    for claim in document["claims"]:
+        evidence = [{**row, "ci_text": _interval(row["ci"])} for row in claim["evidence"]]
+        claims.append(
+            {**claim, "ci_text": _interval(claim["ci"]), "image": images.get(claim["id"]), "evidence": evidence}
+        )
+    run_dir = results.run_dir
+    raw_links = sorted(str(path.relative_to(run_dir)) for path in raw_dir(run_dir).glob("*") if path.is_file())
+    flamegraphs = sorted(str(path.relative_to(run_dir)) for path in run_dir.glob("memray/*/*.html"))
+    return environment.get_template("report.html.j2").render(
+        run_id=document["run_id"],
+        profile=document["profile"] or "?",
+        pythons=results.pythons,
+        rendered=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        gaps=document["gaps"],
+        claims=claims,
+        conditions=document["conditions"],
+        environments=document["environment"],
+        environment_keys=ENVIRONMENT_KEYS,
+        raw_links=raw_links,
+        flamegraphs=flamegraphs,
+    )
+
+
+def _environment(results: RunResults, python: str) -> dict[str, Any]:
+    if python in results.environments:
+        return results.environments[python]
+    return dict(results.memory.get(python, {}).get("environment", {}))
+
+
+def _interval(ci: list[float] | None) -> str:
+    return "-" if ci is None else f"{ci[0]:.3g} to {ci[1]:.3g}"
+
+
+def verdict_table(verdicts: list[Verdict]) -> Table:
+    table = Table(title="Verdicts on the planning documents' claims")
+    for column in ("claim", "verdict", "figure", "95% interval", "condition"):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        style = VERDICT_STYLE[verdict.verdict]
+        interval = "-" if verdict.ci is None else f"{verdict.ci[0]:.3g} to {verdict.ci[1]:.3g}"
+        table.add_row(
+            f"{verdict.claim.id} {verdict.claim.title}",
+            f"[{style}]{verdict.verdict}[/]",
+            verdict.figure_text,
+            interval,
+            verdict.condition,
+        )
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    parser.add_argument("run_dir", type=Path, help="a run folder, e.g. reports/latest")
+    args = parser.parse_args(argv)
+    try:
+        index, verdicts = render(args.run_dir)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    console = Console() if sys.stdout.isatty() else Console(width=180)
+    console.print(verdict_table(verdicts))
+    console.print(f"report: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
