@@ -74,7 +74,7 @@ PROFILES: dict[str, Profile] = {
         realistic=(),
         fanout=(1, 25),
         pools=("default",),
-        users=(1, 10),
+        users=(),  # no claim's verdict needs them; default and full measure them
         fanout_variants=("threads", "taskgroup"),
         memory_levels=(10, 100),
         memory_samples=2,
@@ -82,10 +82,10 @@ PROFILES: dict[str, Profile] = {
         users_variants=("threads", "taskgroup"),
         equivalence_scenarios=("report-5", "report-5-failure", "chat-3-turns"),
         narrowed=(
-            ("report-5@zero", ("threads", "taskgroup")),
+            ("report-5@zero", ("taskgroup",)),
             ("report-5-failure", ("threads", "gather", "taskgroup")),
         ),
-        description="CI gating: 13 cases (one worker each), enough for a verdict on every claim",
+        description="CI gating: 12 cases (one worker each), memory at K=10 and 100: data for every claim's verdict",
     ),
     "default": Profile(
         name="default",

@@ -12,6 +12,7 @@ from typing import Any
 import pyperf
 
 from benchmarks.run_dir import MANIFEST, raw_dir
+from benchmarks.steal import DISTURBED_ABOVE
 
 RUN_KEYS = ("bench_profile", "bench_options")  # per-run, not per-case, metadata
 SUITE_NAME = re.compile(r"^\d+\.\d+\.json$")  # raw/3.12.json; not raw/3.12.users.json
@@ -37,6 +38,16 @@ class CaseResult:
     fanout: int = 0  # market-data calls in the fetch
     thread_pool_size: str = ""  # "default", "fanout" or a number (threads and legacy use it)
     injected_failures: int = 0
+    steal_fractions: tuple[float, ...] = ()  # CPU steal while each value ran (benchmarks/steal.py)
+
+    @property
+    def max_steal(self) -> float | None:
+        return max(self.steal_fractions) if self.steal_fractions else None
+
+    @property
+    def disturbed(self) -> bool:
+        """Some value ran while the host took a large share of the machine's CPUs."""
+        return self.max_steal is not None and self.max_steal > DISTURBED_ABOVE
 
     @property
     def median_s(self) -> float:
@@ -126,7 +137,7 @@ def _read_micro(path: Path) -> dict[str, tuple[float, ...]]:
     return {bench.get_name(): tuple(bench.get_values()) for bench in suite.get_benchmarks()}
 
 
-def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tuple[dict[str, Any], list[CaseResult]]:
+def _read_suite(path: Path, python: str, samples: Samples) -> tuple[dict[str, Any], list[CaseResult]]:
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -146,13 +157,14 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tup
                     group=metadata["bench_group"],
                     params=json.loads(metadata["bench_params"]),
                     values_s=tuple(bench.get_values()),
-                    first_chunk_s=tuple(samples.get(bench.get_name(), ())),
+                    first_chunk_s=tuple(samples.first_chunk_s.get(bench.get_name(), ())),
                     critical_path_s=float(metadata["bench_critical_path_s"]),
                     critical_path_first_chunk_s=None if first_chunk_bound is None else float(first_chunk_bound),
                     scenario_hash=metadata["bench_scenario_hash"],
                     fanout=int(metadata.get("bench_fanout", 0)),
                     thread_pool_size=str(metadata.get("bench_thread_pool_size", "")),
                     injected_failures=int(metadata.get("bench_injected_failures", 0)),
+                    steal_fractions=tuple(samples.steal.get(bench.get_name(), ())),
                 )
             )
         except (KeyError, ValueError) as exc:
@@ -161,17 +173,26 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[float]]) -> tup
     return environment, cases
 
 
-def _read_samples(path: Path) -> dict[str, list[float]]:
-    """First-chunk times per benchmark (runs that produced no chunk, e.g. failures, are skipped)."""
-    samples: dict[str, list[float]] = {}
+@dataclass
+class Samples:
+    """Per benchmark: first-chunk times (runs without a chunk, e.g. failures, skipped) and steal per value."""
+
+    first_chunk_s: dict[str, list[float]] = field(default_factory=dict)
+    steal: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _read_samples(path: Path) -> Samples:
+    samples = Samples()
     if not path.exists():
         return samples
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
             record = json.loads(line)
             values = [v for v in record["first_chunk_s"] if v is not None]
-            samples.setdefault(record["benchmark"], []).extend(values)
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            samples.first_chunk_s.setdefault(record["benchmark"], []).extend(values)
+            if record.get("steal_fraction") is not None:
+                samples.steal.setdefault(record["benchmark"], []).append(float(record["steal_fraction"]))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ResultsError(f"{path}:{number}: not a samples record ({exc})") from exc
     return samples
 

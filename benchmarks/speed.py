@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand, pool_workers
 from benchmarks.run_dir import atomic_write_text, raw_dir
+from benchmarks.steal import StealMeter
 from scenarios import shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.runner import Execution, ScenarioSession
@@ -127,9 +128,10 @@ def _time_function(case: BenchCase, samples_path: Path, args: argparse.Namespace
     def time_runs(loops: int) -> float:
         nonlocal calls
         calls += 1
-        executions = _run_validated(case, loops)
+        with StealMeter() as steal:
+            executions = _run_validated(case, loops)
         if record_samples and calls > args.warmups:
-            _append_samples(samples_path, case, executions)
+            _append_samples(samples_path, case, executions, steal.fraction)
         return sum(execution.wall_s for execution in executions)
 
     return time_runs
@@ -155,12 +157,13 @@ def _run_validated(case: BenchCase, loops: int) -> list[Execution]:
     return executions
 
 
-def _append_samples(path: Path, case: BenchCase, executions: list[Execution]) -> None:
+def _append_samples(path: Path, case: BenchCase, executions: list[Execution], steal: float | None) -> None:
     line = {
         "benchmark": case.name,
         "pid": os.getpid(),
         "wall_s": [e.wall_s for e in executions],
         "first_chunk_s": [e.turns[0].first_chunk_s for e in executions],
+        "steal_fraction": steal,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as stream:  # workers run one at a time

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from benchmarks.results import CaseResult, ResultsError, RunResults, load_run
 from benchmarks.stats import Estimate, median_ratio
+from benchmarks.steal import DISTURBED_ABOVE
 
 
 def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> Estimate | None:
@@ -47,6 +48,7 @@ def summary_rows(results: RunResults) -> list[dict[str, object]]:
                 "ratio_to_taskgroup": None if ratio is None else ratio.value,
                 "ratio_to_taskgroup_ci95": None if ratio is None or not ratio.has_interval else [ratio.low, ratio.high],
                 "first_chunk_median_s": case.first_chunk_median_s,
+                "max_steal": case.max_steal,
             }
         )
     return rows
@@ -56,7 +58,19 @@ def render_table(results: RunResults) -> Table:
     profile = results.manifest.get("profile", "?")
     title = f"Speed, run {results.run_dir.name} (profile {profile}): median of validated runs, one machine, one run"
     table = Table(title=title, caption=_caption(results))
-    for column in ("benchmark", "python", "runs", "median", "IQR", "bound", "efficiency", "× taskgroup", "1st chunk"):
+    columns = (
+        "benchmark",
+        "python",
+        "runs",
+        "median",
+        "IQR",
+        "bound",
+        "efficiency",
+        "× taskgroup",
+        "1st chunk",
+        "steal",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column in ("benchmark", "python") else "right", no_wrap=True)
     for row in summary_rows(results):
         first = row["first_chunk_median_s"]
@@ -70,6 +84,7 @@ def render_table(results: RunResults) -> Table:
             "-" if row["critical_path_s"] == 0 else f"{row['efficiency']:.0%}",
             _ratio(row),
             "-" if first is None else _ms(first),
+            _steal(row["max_steal"]),
         )
     return table
 
@@ -129,6 +144,13 @@ def _kib(estimate: dict[str, float | None]) -> str:
     return f"{value / 1024:.1f} KiB [{low / 1024:.1f}–{high / 1024:.1f}]"
 
 
+def _steal(fraction: object) -> str:
+    """The worst CPU steal during the case's values; red when the verdicts will not trust it."""
+    if not isinstance(fraction, float):
+        return "-"
+    return f"[red]{fraction:.0%}[/]" if fraction > DISTURBED_ABOVE else f"{fraction:.0%}"
+
+
 def _ratio(row: dict[str, object]) -> str:
     ratio, interval = row["ratio_to_taskgroup"], row["ratio_to_taskgroup_ci95"]
     if not isinstance(ratio, float):
@@ -141,7 +163,8 @@ def _ratio(row: dict[str, object]) -> str:
 def _caption(results: RunResults) -> str:
     parts = [
         "efficiency = critical-path bound / median (- at zero latency: the run is all overhead); "
-        "× taskgroup = median / taskgroup's median, same scenario and Python, [95% bootstrap interval]",
+        "× taskgroup = median / taskgroup's median, same scenario and Python, [95% bootstrap interval]; "
+        f"steal = most CPU time the host took while a value ran (over {DISTURBED_ABOVE:.0%}: not trusted by verdicts)",
     ]
     if results.missing:
         parts.append("interpreters not found: " + ", ".join(f"python{v}" for v in results.missing))

@@ -201,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_dir is None:
         parser.error("--run-dir is required")
     levels = PROFILES[args.bench_profile].users
+    if not levels:
+        print(f"profile {args.bench_profile} measures no concurrent users; nothing written", file=sys.stderr)
+        return 0
     variants = args.variant or list(PROFILES[args.bench_profile].users_variants)
     console = Console(stderr=True)
     results: dict[str, list[dict[str, Any]]] = {}

@@ -16,6 +16,7 @@ from benchmarks.claims import CLAIMS_BY_ID, Claim
 from benchmarks.matrix import pool_workers
 from benchmarks.results import CaseResult, RunResults
 from benchmarks.stats import Estimate, geometric_mean_ratio, median_ratio, slope_ratio_estimate
+from benchmarks.steal import DISTURBED_ABOVE
 
 Outcome = Literal["holds", "refuted", "conditional", "inconclusive"]
 Support = Literal["yes", "no", "unclear"]
@@ -118,7 +119,7 @@ def decide_c1(results: RunResults) -> Verdict:
         calls_per_thread = case.fanout / workers if workers else float("nan")
         label = f"{case.scenario}, pool {pool} ({case.fanout} calls, {workers} threads)"
         facts = {"scenario": case.scenario, "fanout": case.fanout, "pool": pool, "calls_per_thread": calls_per_thread}
-        evidence.append(_evidence(label, case.python, estimate, support(estimate, C1_SPEEDUP), facts))
+        evidence.append(_compared(label, case.python, estimate, support(estimate, C1_SPEEDUP), facts, case, reference))
     if not evidence:
         return _not_measured(claim, "no case measured both threads and taskgroup at default latency")
     yes, no, unclear = tally(evidence)
@@ -223,21 +224,27 @@ def decide_c3(results: RunResults) -> Verdict:
     if BASELINE_PYTHON not in results.pythons or not newer:
         present = ", ".join(results.pythons) or "none"
         return _not_measured(claim, f"needs Python 3.11 and 3.12+ in one run; this run has: {present}")
-    measures: list[tuple[str, str, Callable[[str], Sequence[float]]]] = [
-        ("asyncio stream write (microbenchmark)", "micro", lambda p: results.micro.get(p, {}).get(MICRO_STREAM, ())),
-        ("task create/await (microbenchmark)", "micro", lambda p: results.micro.get(p, {}).get(MICRO_TASKS, ())),
-        ("workflow overhead, zero latency", "workflow", lambda p: _values(results, "report-5@zero", p)),
-        ("workflow wall time, default latency", "workflow", lambda p: _values(results, "report-5", p)),
-    ]
+    measures = (
+        ("asyncio stream write (microbenchmark)", "micro", MICRO_STREAM),
+        ("task create/await (microbenchmark)", "micro", MICRO_TASKS),
+        ("workflow overhead, zero latency", "workflow", "report-5@zero"),
+        ("workflow wall time, default latency", "workflow", "report-5"),
+    )
     evidence = []
-    for label, kind, values in measures:
-        baseline = values(BASELINE_PYTHON)
+    for label, kind, name in measures:
         for python in newer:
-            current = values(python)
-            if len(baseline) and len(current):
-                estimate = median_ratio(baseline, current)
-                facts = {"measure": label, "kind": kind, "baseline": BASELINE_PYTHON}
-                evidence.append(_evidence(label, python, estimate, support(estimate, C3_SPEEDUP), facts))
+            facts = {"measure": label, "kind": kind, "baseline": BASELINE_PYTHON}
+            if kind == "micro":
+                baseline, current = (results.micro.get(p, {}).get(name, ()) for p in (BASELINE_PYTHON, python))
+                if baseline and current:
+                    estimate = median_ratio(baseline, current)
+                    evidence.append(_evidence(label, python, estimate, support(estimate, C3_SPEEDUP), facts))
+                continue
+            old, new = results.find(name, "taskgroup", BASELINE_PYTHON), results.find(name, "taskgroup", python)
+            if old is not None and new is not None:
+                estimate = median_ratio(old.values_s, new.values_s)
+                verdict_support = support(estimate, C3_SPEEDUP)
+                evidence.append(_compared(label, python, estimate, verdict_support, facts, old, new))
     if not evidence:
         return _not_measured(
             claim, "neither the microbenchmarks nor report-5 taskgroup were measured on 3.11 and 3.12+"
@@ -266,11 +273,6 @@ def decide_c3(results: RunResults) -> Verdict:
     return _verdict(claim, verdict, headline, figure_text, condition, reason, evidence)
 
 
-def _values(results: RunResults, scenario: str, python: str) -> tuple[float, ...]:
-    case = results.find(scenario, "taskgroup", python)
-    return case.values_s if case else ()
-
-
 def _version(python: str) -> tuple[int, ...]:
     return tuple(int(part) for part in python.split("."))
 
@@ -289,7 +291,8 @@ def decide_c4(results: RunResults) -> Verdict:
         pairs.append((case, gather))
         estimate = median_ratio(case.values_s, gather.values_s)
         facts = {"scenario": case.scenario}
-        evidence.append(_evidence(case.scenario, case.python, estimate, support(estimate, C4_MARGIN, False), facts))
+        verdict_support = support(estimate, C4_MARGIN, at_or_above=False)
+        evidence.append(_compared(case.scenario, case.python, estimate, verdict_support, facts, case, gather))
     if not pairs:
         return _not_measured(claim, "no case measured both taskgroup and gather")
     pooled = geometric_mean_ratio([(a.values_s, b.values_s) for a, b in pairs])
@@ -337,7 +340,7 @@ def decide_c5(results: RunResults) -> Verdict:
             "taskgroup_share_of_run": streaming_share,
             "bound_first_chunk_s": legacy.critical_path_first_chunk_s,
         }
-        evidence.append(_evidence(legacy.scenario, legacy.python, estimate, verdict_support, facts))
+        evidence.append(_compared(legacy.scenario, legacy.python, estimate, verdict_support, facts, legacy, streaming))
     if not evidence:
         return _not_measured(claim, "no streaming scenario measured time to first chunk for both legacy and taskgroup")
     yes, no, unclear = tally(evidence)
@@ -432,7 +435,8 @@ def decide_c7(results: RunResults) -> Verdict:
             "threads_s": None if threads is None else threads.median_s,
             "cancels_siblings": cancels.get(case.python),
         }
-        evidence.append(_evidence(case.scenario, case.python, estimate, support(estimate, 1.0, False), facts))
+        verdict_support = support(estimate, 1.0, at_or_above=False)
+        evidence.append(_compared(case.scenario, case.python, estimate, verdict_support, facts, case, gather))
     if not evidence or not cancels:
         what = "time to failure (report-5-failure speed cases)" if not evidence else "the equivalence suite"
         return _not_measured(claim, f"not measured: {what}")
@@ -474,6 +478,18 @@ def _evidence(label: str, python: str, estimate: Estimate, supports: Support, fa
     return Evidence(label, python, estimate.value, estimate.low, estimate.high, supports, facts)
 
 
+def _compared(
+    label: str, python: str, estimate: Estimate, supports: Support, facts: dict[str, Any], *cases: CaseResult
+) -> Evidence:
+    """Evidence from comparing measured cases; not trusted ("unclear") if the host disturbed any of them."""
+    steal = [c.max_steal for c in cases if c.max_steal is not None]
+    disturbed = any(c.disturbed for c in cases)
+    facts = {**facts, "max_steal": max(steal) if steal else None, "disturbed": disturbed}
+    if disturbed:
+        label += " [disturbed: CPU steal]"
+    return _evidence(label, python, estimate, "unclear" if disturbed else supports, facts)
+
+
 def _headline(evidence: Sequence[Evidence], preferred: Callable[[Evidence], bool]) -> Evidence:
     """The row the summary quotes: the preferred one on the newest interpreter, else the newest row."""
     newest = sorted(evidence, key=lambda e: _version(e.python), reverse=True)
@@ -491,6 +507,9 @@ def _verdict(
     ci: bool = True,
 ) -> Verdict:
     interval = (headline.low, headline.high) if ci and headline.low is not None and headline.high is not None else None
+    disturbed = sum(bool(e.facts.get("disturbed")) for e in evidence)
+    if disturbed:
+        reason += f"; {disturbed} comparison(s) not trusted: over {DISTURBED_ABOVE:.0%} CPU steal while measured"
     return Verdict(claim, verdict, headline.value, figure_text, interval, condition, reason, tuple(evidence))
 
 

@@ -61,7 +61,8 @@ def test_quick_profile_writes_a_pyperf_suite_beside_the_speed_results(tmp_path: 
         metadata = bench.get_metadata()
         assert metadata["bench_micro"] == "1" and metadata["bench_description"]
         assert metadata["bench_profile"] == "quick"
-        assert len(bench.get_values()) == micro.PROFILES["quick"].values
+        quick = micro.PROFILES["quick"]
+        assert len(bench.get_values()) == quick.processes * quick.values
         assert bench.get_name() in completed.stdout  # the end-of-run table
     assert not list((run_dir / "raw").glob(".*"))  # no temporary file left behind
     assert load_run(run_dir).cases == []  # the speed summary does not mistake it for a speed suite
