@@ -6,6 +6,7 @@ The noxfile runs in nox's own environment, which has neither agno nor pyperf.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 PROFILE_NAMES = ("quick", "default", "full")
@@ -47,3 +48,11 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
         )
     name = "quick" if args.quick else "full" if args.full else "default"
     return BenchOptions(name, tuple(args.scenario), tuple(args.variant), args.strict_interpreters)
+
+
+def preparse_profile(argv: list[str], profiles: Iterable[str]) -> str:
+    """A pyperf suite's profile sets pyperf's defaults, so it must be known before pyperf parses the rest."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--bench-profile", choices=sorted(profiles), default="default")
+    known, _ = parser.parse_known_args(argv)
+    return known.bench_profile

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import statistics
 import sys
 import time
@@ -37,8 +36,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from benchmarks.cli import preparse_profile
 from benchmarks.environment import environment, python_tag
-from benchmarks.run_dir import atomic_write_text, raw_dir
+from benchmarks.run_dir import raw_dir, write_pyperf_suite
 
 LOOPBACK = "127.0.0.1"
 READ_SIZE = 1 << 20
@@ -188,7 +188,7 @@ BENCHMARKS: tuple[MicroBench, ...] = (
 
 
 def main() -> int:
-    profile_name = _preparse_profile(sys.argv[1:])
+    profile_name = preparse_profile(sys.argv[1:], PROFILES)
     profile = PROFILES[profile_name]
     runner = pyperf.Runner(
         processes=profile.processes,
@@ -259,7 +259,7 @@ def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
                 return CHECK_FAILED_EXIT_CODE
             assert result is not None
             benchmarks.append(result)
-            _write_suite(suite_path, benchmarks)
+            write_pyperf_suite(suite_path, benchmarks)
             progress.advance(task, estimate)
     console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks)")
     out = Console() if sys.stdout.isatty() else Console(width=160)
@@ -291,12 +291,6 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3g} ms"
 
 
-def _write_suite(path: Path, benchmarks: list[pyperf.Benchmark]) -> None:
-    buffer = io.StringIO()
-    pyperf.BenchmarkSuite(benchmarks).dump(buffer)
-    atomic_write_text(path, buffer.getvalue())
-
-
 def _estimate_s(bench: MicroBench, args: argparse.Namespace) -> float:
     """Seconds a benchmark should take, for the progress bar."""
     per_value = bench.estimate_s * bench.iterations * max(args.loops, 1)
@@ -305,14 +299,6 @@ def _estimate_s(bench: MicroBench, args: argparse.Namespace) -> float:
 
 def _forward_our_arguments(cmd: list[str], args: argparse.Namespace) -> None:
     cmd.extend(["--bench-profile", args.bench_profile, "--run-dir", str(args.run_dir)])
-
-
-def _preparse_profile(argv: list[str]) -> str:
-    """The profile sets pyperf's defaults, which must be known before pyperf parses the rest."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
-    known, _ = parser.parse_known_args(argv)
-    return known.bench_profile
 
 
 if __name__ == "__main__":

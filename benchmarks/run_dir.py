@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyperf
 
 REPORTS_ROOT = Path("reports")
 MANIFEST = "run.json"
@@ -62,3 +66,12 @@ def point_latest(run_dir: Path) -> None:
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(run_dir.name)
     temporary.replace(link)
+
+
+def write_pyperf_suite(path: Path, benchmarks: list[pyperf.Benchmark]) -> None:
+    """A pyperf suite file, written atomically like every result file."""
+    import pyperf  # here, not at the top: the noxfile imports this module where pyperf is not installed
+
+    buffer = io.StringIO()
+    pyperf.BenchmarkSuite(benchmarks).dump(buffer)
+    atomic_write_text(path, buffer.getvalue())

@@ -25,9 +25,10 @@ import pyperf
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from benchmarks.cli import preparse_profile
 from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand, pool_workers
-from benchmarks.run_dir import atomic_write_text, raw_dir
+from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
 from scenarios import shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
@@ -39,7 +40,7 @@ VALIDATION_EXIT_CODE = 3
 
 
 def main() -> int:
-    profile_name = _preparse_profile(sys.argv[1:])
+    profile_name = preparse_profile(sys.argv[1:], PROFILES)
     profile = PROFILES[profile_name]
     runner = pyperf.Runner(
         processes=profile.processes,
@@ -114,7 +115,7 @@ def _master(runner: pyperf.Runner, cases: list[BenchCase], samples_path: Path, a
                 return VALIDATION_EXIT_CODE
             assert bench is not None
             benchmarks.append(bench)
-            _write_suite(suite_path, benchmarks)
+            write_pyperf_suite(suite_path, benchmarks)
             progress.advance(task, estimate)
     console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks)")
     return 0
@@ -189,14 +190,6 @@ def _case_metadata(case: BenchCase) -> dict[str, str | int | float]:
     return metadata
 
 
-def _write_suite(path: Path, benchmarks: list[pyperf.Benchmark]) -> None:
-    suite = pyperf.BenchmarkSuite(benchmarks)
-    temporary = path.with_name(f".{path.name}.partial")
-    suite.dump(str(temporary), replace=True)
-    atomic_write_text(path, temporary.read_text(encoding="utf-8"))
-    temporary.unlink()
-
-
 def _estimate_s(case: BenchCase, args: argparse.Namespace) -> float:
     """Seconds a case should take, for the progress bar's estimate of time left."""
     if case.variant in POOLED_VARIANTS:
@@ -215,14 +208,6 @@ def _forward_our_arguments(cmd: list[str], args: argparse.Namespace) -> None:
         cmd.extend(["--scenario", name])
     for variant in args.variant or ():
         cmd.extend(["--variant", variant])
-
-
-def _preparse_profile(argv: list[str]) -> str:
-    """The profile sets pyperf's defaults, which must be known before pyperf parses the rest."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
-    known, _ = parser.parse_known_args(argv)
-    return known.bench_profile
 
 
 if __name__ == "__main__":

@@ -122,6 +122,9 @@ def decide_c1(results: RunResults) -> Verdict:
         evidence.append(_compared(label, case.python, estimate, support(estimate, C1_SPEEDUP), facts, case, reference))
     if not evidence:
         return _not_measured(claim, "no case measured both threads and taskgroup at default latency")
+    shown, evidence = evidence, _trusted(evidence)
+    if not evidence:
+        return _all_disturbed(claim, shown)
     yes, no, unclear = tally(evidence)
     headline = _headline(evidence, lambda e: e.facts["scenario"] == "report-5")
     figure_text = f"threads / taskgroup = {headline.value:.2f}x on {headline.label}, Python {headline.python}"
@@ -131,7 +134,7 @@ def decide_c1(results: RunResults) -> Verdict:
         condition = "in every measured case"
     elif yes:
         verdict = "conditional"
-        condition = _c1_condition(supporting, [e for e in evidence if e.supports != "yes"])
+        condition = _c1_condition(supporting, [e for e in evidence if e.supports == "no"])
     elif no and not unclear:
         verdict, condition = "refuted", "in no measured case did taskgroup reach 2x"
     else:
@@ -140,7 +143,7 @@ def decide_c1(results: RunResults) -> Verdict:
     if above_five:
         condition += f"; {len(above_five)} case(s) exceed 5x"
     reason = f"{yes} of {len(evidence)} cases at or above 2x, {no} below, {unclear} unclear"
-    return _verdict(claim, verdict, headline, figure_text, condition, reason, evidence)
+    return _verdict(claim, verdict, headline, figure_text, condition, reason, shown)
 
 
 def _c1_condition(supporting: list[Evidence], others: list[Evidence]) -> str:
@@ -249,6 +252,9 @@ def decide_c3(results: RunResults) -> Verdict:
         return _not_measured(
             claim, "neither the microbenchmarks nor report-5 taskgroup were measured on 3.11 and 3.12+"
         )
+    shown, evidence = evidence, _trusted(evidence)
+    if not evidence:
+        return _all_disturbed(claim, shown)
     workflow = [e for e in evidence if e.facts["kind"] == "workflow"]
     micro = [e for e in evidence if e.facts["kind"] == "micro"]
     headline = _headline(evidence, lambda e: e.label == "workflow overhead, zero latency" and e.python == "3.12")
@@ -270,7 +276,7 @@ def decide_c3(results: RunResults) -> Verdict:
         condition += "; the asyncio microbenchmarks were not measured"
     yes, no, unclear = tally(evidence)
     reason = f"{yes} of {len(evidence)} measure x interpreter speed-ups at or above 1.5x, {no} below, {unclear} unclear"
-    return _verdict(claim, verdict, headline, figure_text, condition, reason, evidence)
+    return _verdict(claim, verdict, headline, figure_text, condition, reason, shown)
 
 
 def _version(python: str) -> tuple[int, ...]:
@@ -295,6 +301,10 @@ def decide_c4(results: RunResults) -> Verdict:
         evidence.append(_compared(case.scenario, case.python, estimate, verdict_support, facts, case, gather))
     if not pairs:
         return _not_measured(claim, "no case measured both taskgroup and gather")
+    shown, evidence = evidence, _trusted(evidence)
+    pairs = [(a, b) for a, b in pairs if not (a.disturbed or b.disturbed)]
+    if not pairs:
+        return _all_disturbed(claim, shown)
     pooled = geometric_mean_ratio([(a.values_s, b.values_s) for a, b in pairs])
     pythons = ", ".join(sorted({a.python for a, _ in pairs}))
     figure_text = f"taskgroup / gather = {pooled.value:.3f} (geometric mean of {len(pairs)} cases, Python {pythons})"
@@ -311,7 +321,7 @@ def decide_c4(results: RunResults) -> Verdict:
         verdict, condition = "inconclusive", "the pooled interval straddles 1.05: too noisy to tell a 5% difference"
     yes, no, unclear = tally(evidence)
     reason = f"pooled {pooled.value:.3f} {_ci_text(pooled)}; per case: {yes} within 5%, {no} slower, {unclear} unclear"
-    return _verdict(claim, verdict, pooled, figure_text, condition, reason, evidence)
+    return _verdict(claim, verdict, pooled, figure_text, condition, reason, shown)
 
 
 # --- C5 -----------------------------------------------------------------------------------
@@ -343,6 +353,9 @@ def decide_c5(results: RunResults) -> Verdict:
         evidence.append(_compared(legacy.scenario, legacy.python, estimate, verdict_support, facts, legacy, streaming))
     if not evidence:
         return _not_measured(claim, "no streaming scenario measured time to first chunk for both legacy and taskgroup")
+    shown, evidence = evidence, _trusted(evidence)
+    if not evidence:
+        return _all_disturbed(claim, shown)
     yes, no, unclear = tally(evidence)
     headline = _headline(evidence, lambda e: e.facts["scenario"] == "report-5")
     facts = headline.facts
@@ -362,7 +375,7 @@ def decide_c5(results: RunResults) -> Verdict:
     else:
         verdict, condition = "inconclusive", "too noisy, or the first chunk came later without coming at the end"
     reason = f"{yes} of {len(evidence)} cases: first chunk at the end and clearly later; {no} not later"
-    return _verdict(claim, verdict, headline, figure_text, condition, reason, evidence)
+    return _verdict(claim, verdict, headline, figure_text, condition, reason, shown)
 
 
 # --- C6 -----------------------------------------------------------------------------------
@@ -440,6 +453,9 @@ def decide_c7(results: RunResults) -> Verdict:
     if not evidence or not cancels:
         what = "time to failure (report-5-failure speed cases)" if not evidence else "the equivalence suite"
         return _not_measured(claim, f"not measured: {what}")
+    shown, evidence = evidence, _trusted(evidence)
+    if not evidence:
+        return _all_disturbed(claim, shown)
     yes, no, _ = tally(evidence)
     headline = _headline(evidence, lambda e: True)
     facts = headline.facts
@@ -464,7 +480,7 @@ def decide_c7(results: RunResults) -> Verdict:
         verdict, condition = "conditional", "siblings are cancelled, but failing sooner than gather is not clear"
     cancelling = sum(cancels.values())
     reason = f"cancels siblings on {cancelling} of {len(cancels)} Pythons; fails sooner in {yes} of {len(evidence)}"
-    return _verdict(claim, verdict, headline, figure_text, condition, reason, evidence)
+    return _verdict(claim, verdict, headline, figure_text, condition, reason, shown)
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -481,13 +497,23 @@ def _evidence(label: str, python: str, estimate: Estimate, supports: Support, fa
 def _compared(
     label: str, python: str, estimate: Estimate, supports: Support, facts: dict[str, Any], *cases: CaseResult
 ) -> Evidence:
-    """Evidence from comparing measured cases; not trusted ("unclear") if the host disturbed any of them."""
+    """Evidence from comparing measured cases; marked disturbed (and so not counted) if the host disturbed one."""
     steal = [c.max_steal for c in cases if c.max_steal is not None]
     disturbed = any(c.disturbed for c in cases)
     facts = {**facts, "max_steal": max(steal) if steal else None, "disturbed": disturbed}
     if disturbed:
         label += " [disturbed: CPU steal]"
     return _evidence(label, python, estimate, "unclear" if disturbed else supports, facts)
+
+
+def _trusted(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """The comparisons a verdict may count: disturbed ones are shown but count neither way."""
+    return [e for e in evidence if not e.facts.get("disturbed")]
+
+
+def _all_disturbed(claim: Claim, shown: Sequence[Evidence]) -> Verdict:
+    why = f"every comparison was disturbed (over {DISTURBED_ABOVE:.0%} CPU steal while measured): re-run"
+    return Verdict(claim, "inconclusive", None, "not trusted", None, why, why, tuple(shown))
 
 
 def _headline(evidence: Sequence[Evidence], preferred: Callable[[Evidence], bool]) -> Evidence:

@@ -33,12 +33,13 @@ def test_the_meter_reports_the_share_of_the_machine_stolen_during_the_block(tmp_
     assert unknown.fraction is None
 
 
-def test_a_comparison_with_a_disturbed_case_is_not_trusted() -> None:
-    calm = _fanout_pair(25, 3.0)
-    assert decide_c1(run(calm)).verdict == "holds"
-    threads, taskgroup = _fanout_pair(25, 3.0)
+def test_a_comparison_with_a_disturbed_case_counts_neither_for_nor_against() -> None:
+    threads, taskgroup = _fanout_pair(25, 1.0)  # would refute C1 at fan-out 25
     disturbed = [threads, replace(taskgroup, steal_fractions=(0.02, 0.4))]  # one value ran under 40% steal
-    verdict = decide_c1(run(disturbed))
-    assert verdict.verdict == "inconclusive"
-    assert "not trusted" in verdict.reason
-    assert "disturbed" in verdict.evidence[0].label
+    alone = decide_c1(run(disturbed))
+    assert alone.verdict == "inconclusive"
+    assert "disturbed" in alone.reason and "disturbed" in alone.evidence[0].label
+    with_calm_cases = decide_c1(run([*disturbed, *_fanout_pair(50, 3.0)]))
+    assert with_calm_cases.verdict == "holds"  # the disturbed comparison does not make it conditional
+    assert "1 comparison(s) not trusted" in with_calm_cases.reason
+    assert len(with_calm_cases.evidence) == 2  # still shown
