@@ -58,6 +58,16 @@ def _errors(rows: Sequence[Evidence]) -> list[list[float]]:
     return [below, above]
 
 
+def _mark_disturbed(axes: Axes, points: Sequence[tuple[float, float, Evidence]]) -> None:
+    """A red cross on every figure measured under heavy CPU steal: shown, but not counted by the verdict."""
+    marked = [(x, y) for x, y, row in points if row.facts.get("disturbed")]
+    label = "disturbed by CPU steal (not counted)"
+    if marked:
+        once = label if label not in axes.get_legend_handles_labels()[1] else None
+        axes.scatter([x for x, _ in marked], [y for _, y in marked], marker="x", s=80, color="red", zorder=5,
+                     label=once)  # fmt: skip
+
+
 def _speedup_by_fanout(axes: Axes, verdict: Verdict, _: RunResults) -> None:
     series: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
     for row in verdict.evidence:
@@ -68,6 +78,7 @@ def _speedup_by_fanout(axes: Axes, verdict: Verdict, _: RunResults) -> None:
         xs = [r.facts["fanout"] for r in rows]
         axes.errorbar(xs, [r.value for r in rows], yerr=_errors(rows), marker="o", capsize=3,
                       label=f"pool {pool}, Python {python}")  # fmt: skip
+        _mark_disturbed(axes, [(x, r.value, r) for x, r in zip(xs, rows, strict=True)])
     axes.axhspan(2, 5, color="tab:green", alpha=0.12, label="claimed 2-5x")
     axes.axhline(1, color="grey", linewidth=0.8)
     axes.set_xscale("log")
@@ -86,7 +97,10 @@ def _memory_per_metric(axes: Axes, verdict: Verdict, _: RunResults) -> None:
     for offset, key, name in ((-width / 2, "threads_per_operation", "threads"),
                               (width / 2, "taskgroup_per_operation", "taskgroup")):  # fmt: skip
         values = [max(float(r.facts[key] or 0) / 1024, 0.01) for r in rows]
-        axes.bar([p + offset for p in positions], values, width, label=name)
+        intervals = [r.facts.get(f"{key}_ci") or [v * 1024, v * 1024] for r, v in zip(rows, values, strict=True)]
+        errors = [[max(v - low / 1024, 0) for v, (low, _) in zip(values, intervals, strict=True)],
+                  [max(high / 1024 - v, 0) for v, (_, high) in zip(values, intervals, strict=True)]]  # fmt: skip
+        axes.bar([p + offset for p in positions], values, width, yerr=errors, capsize=3, label=name)
     axes.set_yscale("log")
     axes.set_xticks(list(positions), labels)
     axes.set_ylabel("KiB per concurrent operation (log scale)")
@@ -106,6 +120,7 @@ def _per_interpreter(axes: Axes, verdict: Verdict, _: RunResults) -> None:
         present = [(i, r) for i, r in enumerate(rows) if r is not None]
         axes.bar([i + index * width for i, _ in present], [r.value for _, r in present], width,
                  yerr=_errors([r for _, r in present]), capsize=3, label=f"Python {python} vs 3.11")  # fmt: skip
+        _mark_disturbed(axes, [(i + index * width, r.value, r) for i, r in present])
     axes.axhline(1.75, color="tab:green", linestyle=":", label="claimed 1.75x")
     axes.axhline(C3_SPEEDUP, color="tab:orange", linestyle="--", label=f"threshold {C3_SPEEDUP}x")
     axes.axhline(1, color="grey", linewidth=0.8)
@@ -120,6 +135,7 @@ def _per_interpreter(axes: Axes, verdict: Verdict, _: RunResults) -> None:
 def _horizontal_ratios(axes: Axes, rows: Sequence[Evidence], xlabel: str) -> None:
     labels = [f"{r.label} ({r.python})" for r in rows]
     axes.errorbar([r.value for r in rows], range(len(rows)), xerr=_errors(rows), fmt="o", capsize=3)
+    _mark_disturbed(axes, [(r.value, float(i), r) for i, r in enumerate(rows)])
     axes.set_yticks(list(range(len(rows))), labels, fontsize="x-small")
     axes.axvline(1, color="grey", linewidth=0.8)
     axes.set_xlabel(xlabel)

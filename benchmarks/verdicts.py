@@ -181,6 +181,8 @@ def decide_c2(results: RunResults) -> Verdict:
                 "metric": metric,
                 "threads_per_operation": _slope_of(variants["threads"], metric),
                 "taskgroup_per_operation": _slope_of(variants["taskgroup"], metric),
+                "threads_per_operation_ci": _slope_ci(variants["threads"], metric),
+                "taskgroup_per_operation_ci": _slope_ci(variants["taskgroup"], metric),
             }
             evidence.append(_evidence(metric, python, reduction, support(reduction, C2_REDUCTION), facts))
     if not evidence:
@@ -216,6 +218,11 @@ def _points(variant: dict[str, Any], metric: str) -> list[tuple[float, float]]:
 
 def _slope_of(variant: dict[str, Any], metric: str) -> float | None:
     return variant.get("marginal", {}).get(metric, {}).get("bytes_per_operation")
+
+
+def _slope_ci(variant: dict[str, Any], metric: str) -> list[float] | None:
+    estimate = variant.get("marginal", {}).get(metric, {})
+    return _ci(estimate.get("low"), estimate.get("high"))
 
 
 # --- C3 -----------------------------------------------------------------------------------
