@@ -28,7 +28,15 @@ from benchmarks.verdicts import Verdict, decide_all
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SUITES = ("speed", "memory", "equivalence", "micro")
-ENVIRONMENT_KEYS = ("python_version", "platform", "cpu_count", "git_commit", "version_agno", "version_openai")
+ENVIRONMENT_KEYS = (
+    "python_version",
+    "python_build",
+    "platform",
+    "cpu_count",
+    "git_commit",
+    "version_agno",
+    "version_openai",
+)
 VERDICT_STYLE = {"holds": "green", "refuted": "red", "conditional": "yellow", "inconclusive": "white"}
 
 

@@ -281,6 +281,9 @@ def decide_c3(results: RunResults) -> Verdict:
         verdict, condition = "inconclusive", f"intervals straddle 1.5x or measures are missing: {_labels(evidence)}"
     if not micro:
         condition += "; the asyncio microbenchmarks were not measured"
+    builds = sorted({str(env.get("python_build")) for env in results.environments.values() if env.get("python_build")})
+    if builds:
+        condition += f"; interpreters built with: {' / '.join(builds)}"
     yes, no, unclear = tally(evidence)
     reason = f"{yes} of {len(evidence)} measure x interpreter speed-ups at or above 1.5x, {no} below, {unclear} unclear"
     return _verdict(claim, verdict, headline, figure_text, condition, reason, shown)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
+from benchmarks.environment import environment, python_build
 from benchmarks.results import ResultsError, load_run
 from benchmarks.run_dir import atomic_write_text, point_latest, write_manifest
 from benchmarks.summary import main as summary_main
@@ -150,3 +151,9 @@ def test_a_memory_file_of_the_wrong_shape_is_named(run_dir: Path) -> None:
     (run_dir / "raw" / "3.12.memory.json").write_text(json.dumps({"python": "3.12"}))
     with pytest.raises(ResultsError, match=r"3\.12\.memory\.json: no 'variants'"):
         load_run(run_dir)
+
+
+def test_the_interpreter_build_is_described_for_cross_interpreter_comparisons() -> None:
+    assert python_build("'--prefix=/x' '--enable-optimizations' '--with-lto'") == "PGO, LTO"
+    assert python_build("'--prefix=/x' '--enable-shared'") == "no PGO, no LTO, shared libpython"
+    assert environment()["python_build"] == python_build()
