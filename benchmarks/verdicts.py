@@ -149,10 +149,11 @@ def decide_c1(results: RunResults) -> Verdict:
 def _c1_condition(supporting: list[Evidence], others: list[Evidence]) -> str:
     crossover = min(e.facts["calls_per_thread"] for e in supporting)
     below_crossover = all(e.facts["calls_per_thread"] < crossover for e in others)
-    if below_crossover and crossover > 1:
+    if others and below_crossover and crossover > 1:
+        last_below = max(e.facts["calls_per_thread"] for e in others)
         return (
-            f"only where concurrent calls outnumber the thread pool: from {crossover:.1f} calls per pool thread "
-            f"(crossover), e.g. {_labels(supporting)}"
+            f"only where concurrent calls outnumber the thread pool: the crossover lies between {last_below:.1f} "
+            f"(below 2x) and {crossover:.1f} (2x or more) calls per pool thread, e.g. {_labels(supporting)}"
         )
     return f"only in {_labels(supporting)}"
 
