@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
 import statistics
 import sys
 import time
@@ -39,6 +41,7 @@ from rich.table import Table
 from benchmarks.cli import preparse_profile
 from benchmarks.environment import environment, python_tag
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
+from benchmarks.steal import StealMeter
 
 LOOPBACK = "127.0.0.1"
 READ_SIZE = 1 << 20
@@ -210,22 +213,38 @@ def main() -> int:
 
     if args.worker:
         for bench in BENCHMARKS:  # pyperf picks the one matching --worker-task
-            _bench(runner, bench)
+            _bench(runner, bench, _steal_path(args), args.warmups)
         return 0
     return _master(runner, args)
 
 
-def _bench(runner: pyperf.Runner, bench: MicroBench) -> pyperf.Benchmark | None:
+def _bench(
+    runner: pyperf.Runner, bench: MicroBench, steal_path: Path | None = None, warmups: int = 0
+) -> pyperf.Benchmark | None:
     metadata: dict[str, str | int] = {"bench_micro": "1", "bench_description": bench.description, **bench.params}
-    return runner.bench_time_func(bench.name, _time_function(bench), inner_loops=bench.iterations, metadata=metadata)
+    time_function = _time_function(bench, steal_path, warmups)
+    return runner.bench_time_func(bench.name, time_function, inner_loops=bench.iterations, metadata=metadata)
 
 
-def _time_function(bench: MicroBench) -> Callable[[int], float]:
-    """pyperf calls this with `loops`; it runs loops x inner loops iterations and returns their seconds."""
+def _steal_path(args: argparse.Namespace) -> Path:
+    return raw_dir(args.run_dir) / f"{python_tag()}.micro.samples.jsonl"
+
+
+def _time_function(bench: MicroBench, steal_path: Path | None = None, warmups: int = 0) -> Callable[[int], float]:
+    """pyperf calls this with `loops`; it runs loops x inner loops iterations and returns their seconds.
+    Each measured value's CPU steal goes to `steal_path`, as the speed suite's samples do."""
+    calls = 0
 
     def time_iterations(loops: int) -> float:
+        nonlocal calls
+        calls += 1
         iterations = loops * bench.iterations
-        measured = asyncio.run(bench.measure(iterations))
+        with StealMeter() as steal:
+            measured = asyncio.run(bench.measure(iterations))
+        if steal_path is not None and calls > warmups:
+            line = {"benchmark": bench.name, "pid": os.getpid(), "steal_fraction": steal.fraction}
+            with steal_path.open("a", encoding="utf-8") as stream:  # workers run one at a time
+                stream.write(json.dumps(line) + "\n")
         expected = iterations * bench.work_per_iteration
         if measured.work != expected:
             print(f"benchmark {bench.name}: expected {expected}, got {measured.work}", file=sys.stderr, flush=True)
@@ -238,6 +257,8 @@ def _time_function(bench: MicroBench) -> Callable[[int], float]:
 def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     suite_path = raw_dir(args.run_dir) / f"{python_tag()}.micro.json"
+    raw_dir(args.run_dir).mkdir(parents=True, exist_ok=True)
+    _steal_path(args).unlink(missing_ok=True)  # this invocation owns this interpreter's file
     benchmarks: list[pyperf.Benchmark] = []
     columns = (
         TextColumn("[bold]Python " + python_tag()),

@@ -82,6 +82,7 @@ class RunResults:
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.memory.json
     equivalence: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.equivalence.json
     micro: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict)  # python -> benchmark -> values
+    micro_steal: dict[str, dict[str, float]] = field(default_factory=dict)  # python -> benchmark -> worst steal
 
     @property
     def pythons(self) -> list[str]:
@@ -125,7 +126,10 @@ def load_run(run_dir: Path) -> RunResults:
             raise ResultsError(f"{equivalence_path}: no 'scenarios' object (not an equivalence result)")
         results.equivalence[equivalence_path.name.removesuffix(".equivalence.json")] = equivalence
     for micro_path in sorted(raw_dir(run_dir).glob("*.micro.json")):
-        results.micro[micro_path.name.removesuffix(".micro.json")] = _read_micro(micro_path)
+        python = micro_path.name.removesuffix(".micro.json")
+        results.micro[python] = _read_micro(micro_path)
+        steal = _read_samples(raw_dir(run_dir) / f"{python}.micro.samples.jsonl", first_chunks=False).steal
+        results.micro_steal[python] = {name: max(values) for name, values in steal.items() if values}
     return results
 
 
@@ -181,14 +185,15 @@ class Samples:
     steal: dict[str, list[float]] = field(default_factory=dict)
 
 
-def _read_samples(path: Path) -> Samples:
+def _read_samples(path: Path, first_chunks: bool = True) -> Samples:
+    """A samples file: the speed suite's carry first-chunk times (required), the microbenchmarks' only steal."""
     samples = Samples()
     if not path.exists():
         return samples
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
             record = json.loads(line)
-            values = [v for v in record["first_chunk_s"] if v is not None]
+            values = [v for v in (record["first_chunk_s"] if first_chunks else ()) if v is not None]
             samples.first_chunk_s.setdefault(record["benchmark"], []).extend(values)
             if record.get("steal_fraction") is not None:
                 samples.steal.setdefault(record["benchmark"], []).append(float(record["steal_fraction"]))

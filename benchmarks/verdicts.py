@@ -249,7 +249,9 @@ def decide_c3(results: RunResults) -> Verdict:
                 baseline, current = (results.micro.get(p, {}).get(name, ()) for p in (BASELINE_PYTHON, python))
                 if baseline and current:
                     estimate = median_ratio(baseline, current)
-                    evidence.append(_evidence(label, python, estimate, support(estimate, C3_SPEEDUP), facts))
+                    steals = [results.micro_steal.get(p, {}).get(name) for p in (BASELINE_PYTHON, python)]
+                    verdict_support = support(estimate, C3_SPEEDUP)
+                    evidence.append(_steal_checked(label, python, estimate, verdict_support, facts, steals))
                 continue
             old, new = results.find(name, "taskgroup", BASELINE_PYTHON), results.find(name, "taskgroup", python)
             if old is not None and new is not None:
@@ -509,8 +511,14 @@ def _compared(
     label: str, python: str, estimate: Estimate, supports: Support, facts: dict[str, Any], *cases: CaseResult
 ) -> Evidence:
     """Evidence from comparing measured cases; marked disturbed (and so not counted) if the host disturbed one."""
-    steal = [c.max_steal for c in cases if c.max_steal is not None]
-    disturbed = any(c.disturbed for c in cases)
+    return _steal_checked(label, python, estimate, supports, facts, [c.max_steal for c in cases])
+
+
+def _steal_checked(
+    label: str, python: str, estimate: Estimate, supports: Support, facts: dict[str, Any], steals: list[float | None]
+) -> Evidence:
+    steal = [s for s in steals if s is not None]
+    disturbed = any(s > DISTURBED_ABOVE for s in steal)
     facts = {**facts, "max_steal": max(steal) if steal else None, "disturbed": disturbed}
     if disturbed:
         label += " [disturbed: CPU steal]"

@@ -65,4 +65,9 @@ def test_quick_profile_writes_a_pyperf_suite_beside_the_speed_results(tmp_path: 
         assert len(bench.get_values()) == quick.processes * quick.values
         assert bench.get_name() in completed.stdout  # the end-of-run table
     assert not list((run_dir / "raw").glob(".*"))  # no temporary file left behind
-    assert load_run(run_dir).cases == []  # the speed summary does not mistake it for a speed suite
+    results = load_run(run_dir)
+    assert results.cases == []  # the speed summary does not mistake it for a speed suite
+    # every measured value recorded the CPU steal it ran under (none for the warm-ups)
+    steal_lines = (run_dir / "raw" / f"{python_tag()}.micro.samples.jsonl").read_text().splitlines()
+    assert len(steal_lines) == len(micro.BENCHMARKS) * quick.processes * quick.values
+    assert set(results.micro_steal[python_tag()]) == {bench.name for bench in micro.BENCHMARKS}
