@@ -87,13 +87,14 @@ def render(run_dir: Path) -> tuple[Path, list[Verdict]]:
     results = load_run(run_dir)
     verdicts = decide_all(results)
     document = results_document(results, verdicts)
+    # Everything is made before anything is replaced, so a failure leaves the previous report whole.
     with tempfile.TemporaryDirectory(prefix=".figures-", dir=run_dir) as scratch:
         images = draw_all(verdicts, results, Path(scratch) / "figures")
+        html = _page(results, document, images)
         figures = run_dir / "figures"
         shutil.rmtree(figures, ignore_errors=True)
         shutil.move(Path(scratch) / "figures", figures)
     atomic_write_json(run_dir / "results.json", document)
-    html = _page(results, document, images)
     atomic_write_text(run_dir / "index.html", html)
     return run_dir / "index.html", verdicts
 
