@@ -112,6 +112,7 @@ def memory(session: nox.Session) -> None:
     options, run_dir = _prepare_run(session)
     _run_suite(session, "memory", options, run_dir, *options.variant_filters())
     point_latest(run_dir)
+    session.run("python", "-m", "benchmarks.report", str(run_dir))  # C2's verdict; the rest is stated as a gap
 
 
 @nox.session(python="3.11")
