@@ -55,13 +55,13 @@ def test_quick_profile_writes_a_pyperf_suite_beside_the_speed_results(tmp_path: 
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
+    quick = micro.PROFILES["quick"]
     suite = pyperf.BenchmarkSuite.load(str(run_dir / "raw" / f"{python_tag()}.micro.json"))
     assert suite.get_benchmark_names() == [bench.name for bench in micro.BENCHMARKS]
     for bench in suite.get_benchmarks():
         metadata = bench.get_metadata()
         assert metadata["bench_micro"] == "1" and metadata["bench_description"]
         assert metadata["bench_profile"] == "quick"
-        quick = micro.PROFILES["quick"]
         assert len(bench.get_values()) == quick.processes * quick.values
         assert bench.get_name() in completed.stdout  # the end-of-run table
     assert not list((run_dir / "raw").glob(".*"))  # no temporary file left behind
