@@ -39,7 +39,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from benchmarks.cli import preparse_profile
-from benchmarks.environment import environment, python_tag
+from benchmarks.environment import python_tag
+from benchmarks.pyperf_runner import suite_runner
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
 
@@ -193,23 +194,10 @@ BENCHMARKS: tuple[MicroBench, ...] = (
 def main() -> int:
     profile_name = preparse_profile(sys.argv[1:], PROFILES)
     profile = PROFILES[profile_name]
-    runner = pyperf.Runner(
-        processes=profile.processes,
-        values=profile.values,
-        warmups=profile.warmups,
-        # Each benchmark sets its own inner loops so a value is milliseconds; calibrating would cost an
-        # extra worker per benchmark and vary the work between interpreters. `-l 0` brings it back.
-        loops=1,
-        program_args=("-m", "benchmarks.micro"),
-        add_cmdline_args=_forward_our_arguments,
-    )
-    parser = runner.argparser
-    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
-    parser.add_argument("--run-dir", type=Path, required=True, help="reports/<run-id>")
-    parser.set_defaults(quiet=True)  # spread is in our table, as in the speed suite
+    # Each benchmark sets its own inner loops so a value is milliseconds and the work is the same everywhere.
+    sizes = (profile.processes, profile.values, profile.warmups)
+    runner = suite_runner("benchmarks.micro", profile_name, PROFILES, sizes, _forward_our_arguments)
     args = runner.parse_args()
-    runner.metadata.update(environment())
-    runner.metadata["bench_profile"] = profile_name
 
     if args.worker:
         for bench in BENCHMARKS:  # pyperf picks the one matching --worker-task

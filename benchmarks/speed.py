@@ -26,8 +26,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.cli import preparse_profile
-from benchmarks.environment import environment, python_tag
+from benchmarks.environment import python_tag
 from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand, pool_workers
+from benchmarks.pyperf_runner import suite_runner
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
 from scenarios import shipped_scenarios
@@ -42,31 +43,17 @@ VALIDATION_EXIT_CODE = 3
 def main() -> int:
     profile_name = preparse_profile(sys.argv[1:], PROFILES)
     profile = PROFILES[profile_name]
-    runner = pyperf.Runner(
-        processes=profile.processes,
-        values=profile.values,
-        warmups=profile.warmups,
-        # One run takes tens of milliseconds at least, far above timer resolution, so a value is one
-        # run; calibrating would cost an extra worker process per case. `-l 0` brings calibration back.
-        loops=1,
-        program_args=("-m", "benchmarks.speed"),
-        add_cmdline_args=_forward_our_arguments,
-    )
+    sizes = (profile.processes, profile.values, profile.warmups)
+    runner = suite_runner("benchmarks.speed", profile_name, PROFILES, sizes, _forward_our_arguments)
     parser = runner.argparser
-    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
-    parser.add_argument("--run-dir", type=Path, required=True, help="reports/<run-id>")
     parser.add_argument("--scenario", action="append", help="narrow to a scenario or sweep point (repeatable)")
     parser.add_argument("--variant", action="append", help="narrow to a variant (repeatable)")
-    # Spread is in our table; pyperf's stability warnings would fire on every run of this noisy machine.
-    parser.set_defaults(quiet=True)
     args = runner.parse_args()
 
     cases = expand(profile, shipped_scenarios(), args.scenario, args.variant)
     if not cases:
         print(f"no case of profile {profile.name!r} matches --scenario {args.scenario} --variant {args.variant}")
         return 2
-    runner.metadata.update(environment())
-    runner.metadata["bench_profile"] = profile.name
     runner.metadata["bench_options"] = json.dumps({"scenario": args.scenario, "variant": args.variant})
     samples_path = raw_dir(args.run_dir) / f"{python_tag()}.samples.jsonl"
 
