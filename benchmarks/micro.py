@@ -35,12 +35,11 @@ from typing import Any, NamedTuple
 
 import pyperf
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from benchmarks.cli import preparse_profile
 from benchmarks.environment import python_tag
-from benchmarks.pyperf_runner import suite_runner
+from benchmarks.pyperf_runner import suite_progress, suite_runner
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
 
@@ -248,14 +247,7 @@ def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
     raw_dir(args.run_dir).mkdir(parents=True, exist_ok=True)
     _steal_path(args).unlink(missing_ok=True)  # this invocation owns this interpreter's file
     benchmarks: list[pyperf.Benchmark] = []
-    columns = (
-        TextColumn("[bold]Python " + python_tag()),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} s est."),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
+    with suite_progress(console) as progress:
         estimates = [_estimate_s(bench, args) for bench in BENCHMARKS]
         task = progress.add_task("starting", total=sum(estimates))
         for index, (bench, estimate) in enumerate(zip(BENCHMARKS, estimates, strict=True), start=1):

@@ -1,4 +1,4 @@
-"""The pyperf Runner both pyperf suites (speed, micro) start from, configured the same way."""
+"""The pyperf Runner and progress display both pyperf suites (speed, micro) share, configured the same way."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyperf
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from benchmarks.environment import environment
+from benchmarks.environment import environment, python_tag
 
 
 def suite_runner(
@@ -40,3 +42,17 @@ def suite_runner(
     runner.metadata.update(environment())
     runner.metadata["bench_profile"] = profile_name
     return runner
+
+
+def suite_progress(console: Console) -> Progress:
+    """What runs now, seconds done of the estimated total, time elapsed and left."""
+    return Progress(
+        TextColumn("[bold]Python " + python_tag()),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s est."),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+    )

@@ -23,12 +23,11 @@ from pathlib import Path
 
 import pyperf
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.cli import preparse_profile
 from benchmarks.environment import python_tag
 from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand, pool_workers
-from benchmarks.pyperf_runner import suite_runner
+from benchmarks.pyperf_runner import suite_progress, suite_runner
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
 from scenarios import shipped_scenarios
@@ -78,16 +77,7 @@ def _master(runner: pyperf.Runner, cases: list[BenchCase], samples_path: Path, a
     samples_path.unlink(missing_ok=True)
     estimates = [_estimate_s(case, args) for case in cases]
     benchmarks: list[pyperf.Benchmark] = []
-    columns = (
-        TextColumn("[bold]Python " + python_tag()),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} s est."),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
+    with suite_progress(console) as progress:
         task = progress.add_task("starting", total=sum(estimates))
         for index, (case, estimate) in enumerate(zip(cases, estimates, strict=True), start=1):
             progress.update(task, description=f"[{index}/{len(cases)}] {case.name}")
