@@ -83,24 +83,60 @@ def _run_suite(session: nox.Session, suite: str, options: BenchOptions, run_dir:
     session.run(*command, *extra)
 
 
-@nox.session(python=list(SUPPORTED_PYTHONS))
-def bench(session: nox.Session) -> None:
-    """Speed, concurrent users, memory, equivalence and asyncio microbenchmarks into reports/<run-id>/raw/,
-    then the summary table and the report (reports/<run-id>/index.html) with its verdict table.
+ENV_MARK = "bench-run-id"  # which nox invocation last prepared a bench environment
 
-    nox -s bench [-p 3.12] [-- --quick | --full] [--scenario NAME] [--variant NAME]
+
+@nox.session(python=list(SUPPORTED_PYTHONS), default=False)
+def bench_env(session: nox.Session) -> None:
+    """The project installed for one interpreter; `bench` runs its workers (not meant to be run alone)."""
+    session.install("-e", ".")
+    Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
+
+
+def _prepared_envs(wanted: tuple[str, ...]) -> dict[str, str]:
+    """Interpreter -> python of the bench environments this nox invocation prepared (a skipped one is absent)."""
+    found = {}
+    for version in wanted or SUPPORTED_PYTHONS:
+        location = Path(".nox", f"bench_env-{version.replace('.', '-')}")
+        mark = location / ENV_MARK
+        if mark.exists() and mark.read_text() == RUN_ID:
+            found[version] = str((location / "bin" / "python").absolute())
+    return found
+
+
+@nox.session(python=False, requires=["bench_env"])
+def bench(session: nox.Session) -> None:
+    """Speed, microbenchmarks, concurrent users, memory, equivalence and instruction counts into
+    reports/<run-id>/raw/, then the summary tables and the report (reports/<run-id>/index.html).
+
+    nox -s bench [-- --quick | --full] [--python 3.12] [--scenario NAME] [--variant NAME]
+
+    One driver measures every interpreter, so cross-interpreter comparisons are interleaved.
     """
-    options, run_dir = _prepare_run(session)
-    _run_suite(session, "speed", options, run_dir, *options.filters())
-    if not options.scenarios:  # the other suites have their own workloads; a --scenario narrowing skips them
-        _run_suite(session, "users", options, run_dir, *options.variant_filters())
-        _run_suite(session, "memory", options, run_dir, *options.variant_filters())
-        _run_suite(session, "equivalence", options, run_dir)
-        _run_suite(session, "micro", options, run_dir)
-    point_latest(run_dir)
-    session.run("python", "-m", "benchmarks.summary", str(run_dir))
-    # Every interpreter's session re-renders, so the report is whole after the last one and never stale.
-    session.run("python", "-m", "benchmarks.report", str(run_dir))
+    try:
+        options = parse_bench_options(list(session.posargs))
+    except BenchOptionsError as exc:
+        session.error(str(exc))
+    _check_interpreters(session)
+    pythons = _prepared_envs(options.pythons)
+    if not pythons:
+        session.error("no bench environment was prepared: " + (_SURVEY.missing_message() if _SURVEY.missing else "?"))
+    run_dir = REPORTS_ROOT / RUN_ID
+    requested = list(options.pythons or SUPPORTED_PYTHONS)
+    write_manifest(
+        run_dir,
+        profile=options.profile,
+        requested=requested,
+        missing=[v for v in requested if v not in pythons],
+        options=list(session.posargs),
+    )
+    driver = next(iter(pythons.values()))
+    specs = [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
+    command = [driver, "-m", "benchmarks.bench", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
+    try:
+        session.run(*command, *specs, *options.filters(), external=True)
+    finally:
+        point_latest(run_dir)
 
 
 @nox.session(python=list(SUPPORTED_PYTHONS))

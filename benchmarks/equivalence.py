@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; shipped: {', '.join(sorted(shipped))}")
     console = Console(stderr=True)
+    path = raw_dir(args.run_dir) / f"{python_tag()}.equivalence.json"
+    path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     scenarios: dict[str, dict[str, Any]] = {}
     names = args.scenario or list(PROFILES[args.bench_profile].equivalence_scenarios) or sorted(shipped)
     with console.status("equivalence") as status:
@@ -121,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
                 status.update(f"Python {python_tag()} equivalence: {name}/{variant}")
                 observed[variant] = observe(execute(shipped[name], variant))
             scenarios[name] = compare(observed)
-    path = raw_dir(args.run_dir) / f"{python_tag()}.equivalence.json"
     atomic_write_json(path, {"python": python_tag(), "reference": REFERENCE, "scenarios": scenarios})
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(render(scenarios))

@@ -42,9 +42,8 @@ REALISTIC_MARKET_DATA = LatencyModel(ttft=Distribution(kind="lognormal", median=
 @dataclass(frozen=True)
 class Profile:
     name: str
-    processes: int
-    values: int
-    warmups: int
+    processes: int  # speed worker processes per interpreter, interleaved with the other interpreters'
+    rounds: int  # per process: one value of every case per round (benchmarks/speed.py)
     scenarios: tuple[str, ...]  # shipped scenarios at their own latency
     zero_latency: tuple[str, ...]
     realistic: tuple[str, ...]
@@ -66,13 +65,12 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        processes=1,
-        values=2,
-        warmups=1,
+        processes=2,
+        rounds=5,
         scenarios=("report-5", "report-5-failure"),
         zero_latency=("report-5",),
         realistic=(),
-        fanout=(1, 25),
+        fanout=(),
         pools=("default",),
         users=(),  # no claim's verdict needs them; default and full measure them
         fanout_variants=("threads", "taskgroup"),
@@ -82,16 +80,17 @@ PROFILES: dict[str, Profile] = {
         users_variants=("threads", "taskgroup"),
         equivalence_scenarios=("report-5", "report-5-failure", "chat-3-turns"),
         narrowed=(
-            ("report-5@zero", ("taskgroup",)),
-            ("report-5-failure", ("threads", "gather", "taskgroup")),
+            ("report-5", ("threads", "taskgroup", "legacy")),
+            ("report-5@zero", ("threads", "gather", "taskgroup")),
+            ("report-5-failure", ("gather", "taskgroup")),
         ),
-        description="CI gating: 12 cases (one worker each), memory at K=10 and 100: data for every claim's verdict",
+        description="CI gating: 8 cases x 10 paired values (2 processes x 5 rounds), memory at K=10 and 100: "
+        "data for every claim's verdict; no fan-out sweep",
     ),
     "default": Profile(
         name="default",
-        processes=1,
-        values=2,
-        warmups=1,
+        processes=3,
+        rounds=2,
         scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
         zero_latency=("report-5",),
         realistic=(),
@@ -104,9 +103,8 @@ PROFILES: dict[str, Profile] = {
     ),
     "full": Profile(
         name="full",
-        processes=3,
-        values=4,
-        warmups=1,
+        processes=10,
+        rounds=3,
         scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
         zero_latency=("alone", "report-5", "report-25", "chat-3-turns"),
         realistic=("alone", "report-5", "report-25", "chat-3-turns"),
@@ -198,9 +196,11 @@ def expand(
 
 
 def pool_workers(pool: PoolChoice | PoolSize, fanout: int) -> int:
-    """Threads a pool may start: the stdlib default is min(32, cpu + 4)."""
+    """Threads a pool may start: the stdlib default is min(32, cpu + 4), counting the CPUs this process may
+    use from 3.13 on (os.process_cpu_count) and all of the machine's before."""
     if pool == "default":
-        return min(32, (os.cpu_count() or 1) + 4)
+        cpus = getattr(os, "process_cpu_count", os.cpu_count)()
+        return min(32, (cpus or 1) + 4)
     return fanout if pool == "fanout" else int(pool)
 
 

@@ -45,6 +45,7 @@ from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import PROFILES, VARIANTS, with_fanout
 from benchmarks.run_dir import atomic_write_json, raw_dir
 from benchmarks.stats import slope_estimate
+from benchmarks.suite_results import parse_memory
 from benchmarks.summary import render_memory_table
 from scenarios import Scenario, shipped_scenarios
 from scenarios.mock import InFlightGate
@@ -308,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     memray_dir = args.run_dir / "memray" / python_tag()
     variants = args.variant or list(profile.memory_variants)
     memray_dir.mkdir(parents=True, exist_ok=True)
+    path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
+    path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     jobs = plan(variants, profile.memory_levels, profile.memory_samples, memray_dir)
     try:
         records = run_jobs(jobs, console)
@@ -321,19 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for capture in memray_dir.glob("*.bin"):
             capture.unlink()
-    path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
-    atomic_write_json(
-        path,
-        {
-            "python": python_tag(),
-            "levels_requested": list(profile.memory_levels),
-            "samples_per_level": profile.memory_samples,
-            "variants": results,
-            "environment": environment(),
-        },
-    )
+    document = {
+        "python": python_tag(),
+        "levels_requested": list(profile.memory_levels),
+        "samples_per_level": profile.memory_samples,
+        "variants": results,
+        "environment": environment(),
+    }
+    atomic_write_json(path, document)
     out = Console() if sys.stdout.isatty() else Console(width=160)
-    out.print(render_memory_table({python_tag(): {"variants": results}}))
+    out.print(render_memory_table({python_tag(): parse_memory(document, str(path), python_tag())}))
     console.print(f"wrote {path} and memray flamegraphs in {memray_dir}")
     return 0
 

@@ -64,7 +64,7 @@ class MicroProfile:
 
 
 PROFILES: dict[str, MicroProfile] = {
-    "quick": MicroProfile(processes=2, values=3, warmups=1),
+    "quick": MicroProfile(processes=3, values=4, warmups=1),
     "default": MicroProfile(processes=6, values=5, warmups=1),
     "full": MicroProfile(processes=20, values=20, warmups=2),
 }
@@ -193,9 +193,13 @@ BENCHMARKS: tuple[MicroBench, ...] = (
 def main() -> int:
     profile_name = preparse_profile(sys.argv[1:], PROFILES)
     profile = PROFILES[profile_name]
+    slot = _preparse_slot(sys.argv[1:])
     # Each benchmark sets its own inner loops so a value is milliseconds and the work is the same everywhere.
-    sizes = (profile.processes, profile.values, profile.warmups)
+    # With --slot (benchmarks.bench), one process per call, appended: interpreters alternate process by process.
+    processes = profile.processes if slot is None else 1
+    sizes = (processes, profile.values, profile.warmups)
     runner = suite_runner("benchmarks.micro", profile_name, PROFILES, sizes, _forward_our_arguments)
+    runner.argparser.add_argument("--slot", type=int, help="process slot: 0 starts the suite, later ones append")
     args = runner.parse_args()
 
     if args.worker:
@@ -229,7 +233,12 @@ def _time_function(bench: MicroBench, steal_path: Path | None = None, warmups: i
         with StealMeter() as steal:
             measured = asyncio.run(bench.measure(iterations))
         if steal_path is not None and calls > warmups:
-            line = {"benchmark": bench.name, "pid": os.getpid(), "steal_fraction": steal.fraction}
+            line = {
+                "benchmark": bench.name,
+                "pid": os.getpid(),
+                "steal_fraction": steal.fraction,
+                "run_queue_share": steal.run_queue,
+            }
             with steal_path.open("a", encoding="utf-8") as stream:  # workers run one at a time
                 stream.write(json.dumps(line) + "\n")
         expected = iterations * bench.work_per_iteration
@@ -245,7 +254,11 @@ def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     suite_path = raw_dir(args.run_dir) / f"{python_tag()}.micro.json"
     raw_dir(args.run_dir).mkdir(parents=True, exist_ok=True)
-    _steal_path(args).unlink(missing_ok=True)  # this invocation owns this interpreter's file
+    appending = bool(args.slot)
+    if not appending:  # this invocation owns this interpreter's files: a re-used run id starts them afresh
+        _steal_path(args).unlink(missing_ok=True)
+        suite_path.unlink(missing_ok=True)
+    earlier = {b.get_name(): b for b in pyperf.BenchmarkSuite.load(str(suite_path))} if appending else {}
     benchmarks: list[pyperf.Benchmark] = []
     with suite_progress(console) as progress:
         estimates = [_estimate_s(bench, args) for bench in BENCHMARKS]
@@ -259,10 +272,13 @@ def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
                 console.print(f"[red]stopped at {bench.name}: a worker failed ({exc}); its message is above.[/]")
                 return CHECK_FAILED_EXIT_CODE
             assert result is not None
+            if bench.name in earlier:
+                earlier[bench.name].add_runs(result)
+                result = earlier[bench.name]
             benchmarks.append(result)
-            write_pyperf_suite(suite_path, benchmarks)
             progress.advance(task, estimate)
-    console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks)")
+    write_pyperf_suite(suite_path, benchmarks)  # once the process slot is whole: slots stay aligned across files
+    console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks, {benchmarks[0].get_nrun()} processes)")
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(summary_table(benchmarks, args.bench_profile))
     return 0
@@ -300,6 +316,15 @@ def _estimate_s(bench: MicroBench, args: argparse.Namespace) -> float:
 
 def _forward_our_arguments(cmd: list[str], args: argparse.Namespace) -> None:
     cmd.extend(["--bench-profile", args.bench_profile, "--run-dir", str(args.run_dir)])
+    if args.slot is not None:
+        cmd.extend(["--slot", str(args.slot)])
+
+
+def _preparse_slot(argv: list[str]) -> int | None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--slot", type=int)
+    known, _ = parser.parse_known_args(argv)
+    return known.slot
 
 
 if __name__ == "__main__":

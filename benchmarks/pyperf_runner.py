@@ -44,10 +44,10 @@ def suite_runner(
     return runner
 
 
-def suite_progress(console: Console) -> Progress:
+def suite_progress(console: Console, label: str | None = None) -> Progress:
     """What runs now, seconds done of the estimated total, time elapsed and left."""
     return Progress(
-        TextColumn("[bold]Python " + python_tag()),
+        TextColumn(f"[bold]{label or 'Python ' + python_tag()}"),
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:.0f}/{task.total:.0f} s est."),

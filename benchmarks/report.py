@@ -21,10 +21,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.claims import Verdict, decide_all
 from benchmarks.figures import draw_all
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
-from benchmarks.verdicts import Verdict, decide_all
+from benchmarks.stats import MIN_PAIRS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SUITES = ("speed", "memory", "equivalence", "micro")
@@ -64,8 +65,11 @@ def run_conditions(results: RunResults) -> str:
     pythons = ", ".join(results.pythons) or "none"
     return (
         f"Profile {profile}; Python {pythons}; LLM and market-data APIs mocked at the HTTP layer (respx) with the "
-        "latency of each scenario file; one machine, measured in one run (speed cases one after another, never "
-        "in parallel); options: " + (" ".join(manifest.get("options", [])) or "none") + "."
+        "latency of each scenario file; one machine, measured in one run: speed in interleaved rounds (every case "
+        "once per round in each worker process, order shuffled per round, worker processes alternating between "
+        "interpreters), never two timed things at once; options: "
+        + (" ".join(manifest.get("options", [])) or "none")
+        + "."
     )
 
 
@@ -122,13 +126,15 @@ def _page(results: RunResults, document: dict[str, Any], images: dict[str, str])
         environment_keys=ENVIRONMENT_KEYS,
         raw_links=raw_links,
         flamegraphs=flamegraphs,
+        min_pairs=MIN_PAIRS,
     )
 
 
 def _environment(results: RunResults, python: str) -> dict[str, Any]:
     if python in results.environments:
         return results.environments[python]
-    return dict(results.memory.get(python, {}).get("environment", {}))
+    memory = results.memory.get(python)
+    return dict(memory.environment) if memory is not None else {}
 
 
 def _interval(ci: list[float] | None) -> str:

@@ -13,13 +13,61 @@ import pyperf
 
 from benchmarks.run_dir import MANIFEST, raw_dir
 from benchmarks.steal import DISTURBED_ABOVE
+from benchmarks.suite_results import EquivalenceResult, MemoryResult, ResultsError, parse_equivalence, parse_memory
 
-RUN_KEYS = ("bench_profile", "bench_options")  # per-run, not per-case, metadata
+__all__ = ["CaseResult", "MicroResult", "ResultsError", "RunResults", "Sample", "load_run"]
+
+RUN_KEYS = (
+    "bench_profile",
+    "bench_options",
+    "bench_processes",
+    "bench_rounds",
+    "bench_seed",
+    "bench_warmup",
+)  # per run
 SUITE_NAME = re.compile(r"^\d+\.\d+\.json$")  # raw/3.12.json; not raw/3.12.users.json
 
 
-class ResultsError(Exception):
-    """A result file is missing or unreadable; the message names the file and what is wrong."""
+@dataclass(frozen=True)
+class Sample:
+    """One measured value and where it was taken: worker process and round (benchmarks/speed.py)."""
+
+    worker: int
+    round: int
+    wall_s: float
+    first_chunk_s: float | None
+    steal: float | None  # share of the machine's CPU stolen while it ran; None: not recorded (untrusted)
+    repeat: int = 0  # cheap cases run several times per round
+    run_queue: float | None = None  # share of the value's time its thread waited for a CPU (None: not recorded)
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """What pairs two cases' values: the same process, round and repeat."""
+        return self.worker, self.round, self.repeat
+
+    @property
+    def disturbed(self) -> bool:
+        """Taken while the host or another process held the CPU it wanted; a value without a steal record is
+        not trusted either."""
+        return self.steal is None or self.steal > DISTURBED_ABOVE or (self.run_queue or 0.0) > DISTURBED_ABOVE
+
+
+@dataclass(frozen=True)
+class MicroResult:
+    """An asyncio microbenchmark on one interpreter: every value, by process (worker) and position (round)."""
+
+    name: str
+    python: str
+    samples: tuple[Sample, ...]
+
+    @property
+    def values_s(self) -> tuple[float, ...]:
+        return tuple(s.wall_s for s in self.samples)
+
+    @property
+    def max_steal(self) -> float | None:
+        steal = [s.steal for s in self.samples if s.steal is not None]
+        return max(steal) if steal else None
 
 
 @dataclass(frozen=True)
@@ -38,16 +86,22 @@ class CaseResult:
     fanout: int = 0  # market-data calls in the fetch
     thread_pool_size: str = ""  # "default", "fanout" or a number (threads and legacy use it)
     injected_failures: int = 0
-    steal_fractions: tuple[float, ...] = ()  # CPU steal while each value ran (benchmarks/steal.py)
+    samples: tuple[Sample, ...] = ()  # every value with its worker, round, first chunk and steal
+    max_workers: int | None = None  # threads the pool may start (threads, legacy), as measured
+    pool_limited_s: float | None = None  # the bound for that pool: calls queue in waves of max_workers
+
+    @property
+    def steal_fractions(self) -> tuple[float, ...]:
+        return tuple(s.steal for s in self.samples if s.steal is not None)
 
     @property
     def max_steal(self) -> float | None:
         return max(self.steal_fractions) if self.steal_fractions else None
 
     @property
-    def disturbed(self) -> bool:
-        """Some value ran while the host took a large share of the machine's CPUs."""
-        return self.max_steal is not None and self.max_steal > DISTURBED_ABOVE
+    def disturbed_values(self) -> int:
+        """Values taken while the host took a large share of the machine's CPUs (or with no steal record)."""
+        return sum(s.disturbed for s in self.samples)
 
     @property
     def median_s(self) -> float:
@@ -79,10 +133,9 @@ class RunResults:
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> metadata
     cases: list[CaseResult] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.users.json
-    memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.memory.json
-    equivalence: dict[str, dict[str, Any]] = field(default_factory=dict)  # python -> raw/<python>.equivalence.json
-    micro: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict)  # python -> benchmark -> values
-    micro_steal: dict[str, dict[str, float]] = field(default_factory=dict)  # python -> benchmark -> worst steal
+    memory: dict[str, MemoryResult] = field(default_factory=dict)  # python -> raw/<python>.memory.json
+    equivalence: dict[str, EquivalenceResult] = field(default_factory=dict)  # python -> raw/<python>.equivalence.json
+    micro: dict[str, dict[str, MicroResult]] = field(default_factory=dict)  # python -> benchmark -> result
 
     @property
     def pythons(self) -> list[str]:
@@ -109,39 +162,51 @@ def load_run(run_dir: Path) -> RunResults:
     results = RunResults(run_dir=run_dir, manifest=manifest)
     for suite_path in sorted(p for p in raw_dir(run_dir).glob("*.json") if SUITE_NAME.match(p.name)):
         python = suite_path.name.removesuffix(".json")
-        samples = _read_samples(raw_dir(run_dir) / f"{python}.samples.jsonl")
+        samples = _read_speed_samples(raw_dir(run_dir) / f"{python}.samples.jsonl")
         environment, cases = _read_suite(suite_path, python, samples)
         results.environments[python] = environment
         results.cases.extend(cases)
     for users_path in sorted(raw_dir(run_dir).glob("*.users.json")):
         results.users[users_path.name.removesuffix(".users.json")] = _read_json(users_path)
     for memory_path in sorted(raw_dir(run_dir).glob("*.memory.json")):
-        memory = _read_json(memory_path)
-        if not isinstance(memory.get("variants"), dict):
-            raise ResultsError(f"{memory_path}: no 'variants' object (not a memory suite result)")
-        results.memory[memory_path.name.removesuffix(".memory.json")] = memory
+        python = memory_path.name.removesuffix(".memory.json")
+        results.memory[python] = parse_memory(_read_json(memory_path), str(memory_path), python)
     for equivalence_path in sorted(raw_dir(run_dir).glob("*.equivalence.json")):
-        equivalence = _read_json(equivalence_path)
-        if not isinstance(equivalence.get("scenarios"), dict):
-            raise ResultsError(f"{equivalence_path}: no 'scenarios' object (not an equivalence result)")
-        results.equivalence[equivalence_path.name.removesuffix(".equivalence.json")] = equivalence
+        python = equivalence_path.name.removesuffix(".equivalence.json")
+        results.equivalence[python] = parse_equivalence(_read_json(equivalence_path), str(equivalence_path))
     for micro_path in sorted(raw_dir(run_dir).glob("*.micro.json")):
         python = micro_path.name.removesuffix(".micro.json")
-        results.micro[python] = _read_micro(micro_path)
-        steal = _read_samples(raw_dir(run_dir) / f"{python}.micro.samples.jsonl", first_chunks=False).steal
-        results.micro_steal[python] = {name: max(values) for name, values in steal.items() if values}
+        steal = _read_micro_steal(raw_dir(run_dir) / f"{python}.micro.samples.jsonl")
+        results.micro[python] = _read_micro(micro_path, python, steal)
     return results
 
 
-def _read_micro(path: Path) -> dict[str, tuple[float, ...]]:
+def _read_micro(
+    path: Path, python: str, steal: dict[str, list[tuple[float | None, float | None]]]
+) -> dict[str, MicroResult]:
+    """Each value keeps its process and position, so interpreters' processes pair up like speed rounds;
+    steal per value comes from the samples file, in the same order (none if the counts disagree)."""
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ResultsError(f"{path}: not a readable pyperf result file ({exc})") from exc
-    return {bench.get_name(): tuple(bench.get_values()) for bench in suite.get_benchmarks()}
+    results = {}
+    for bench in suite.get_benchmarks():
+        name = bench.get_name()
+        runs = [run.values for run in bench.get_runs() if run.values]
+        stolen = steal.get(name, [])
+        flat = sum(len(values) for values in runs)
+        steal_of = iter(stolen if len(stolen) == flat else [(None, None)] * flat)
+        samples = []
+        for worker, values in enumerate(runs):
+            for position, value in enumerate(values):
+                fraction, waited = next(steal_of)
+                samples.append(Sample(worker, position, value, None, fraction, run_queue=waited))
+        results[name] = MicroResult(name, python, tuple(samples))
+    return results
 
 
-def _read_suite(path: Path, python: str, samples: Samples) -> tuple[dict[str, Any], list[CaseResult]]:
+def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tuple[dict[str, Any], list[CaseResult]]:
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -150,6 +215,13 @@ def _read_suite(path: Path, python: str, samples: Samples) -> tuple[dict[str, An
     environment: dict[str, Any] = {}
     for bench in suite.get_benchmarks():
         metadata = bench.get_metadata()
+        name = bench.get_name()
+        taken = tuple(samples.get(name, ()))
+        if [s.wall_s for s in taken] != list(bench.get_values()):
+            raise ResultsError(
+                f"{path}: benchmark {name!r} has {bench.get_nvalue()} values but its samples file has "
+                f"{len(taken)} that do not match them (written by another run?)"
+            )
         try:
             first_chunk_bound = metadata.get("bench_critical_path_first_chunk_s")
             cases.append(
@@ -161,14 +233,16 @@ def _read_suite(path: Path, python: str, samples: Samples) -> tuple[dict[str, An
                     group=metadata["bench_group"],
                     params=json.loads(metadata["bench_params"]),
                     values_s=tuple(bench.get_values()),
-                    first_chunk_s=tuple(samples.first_chunk_s.get(bench.get_name(), ())),
+                    first_chunk_s=tuple(s.first_chunk_s for s in taken if s.first_chunk_s is not None),
                     critical_path_s=float(metadata["bench_critical_path_s"]),
                     critical_path_first_chunk_s=None if first_chunk_bound is None else float(first_chunk_bound),
                     scenario_hash=metadata["bench_scenario_hash"],
                     fanout=int(metadata.get("bench_fanout", 0)),
                     thread_pool_size=str(metadata.get("bench_thread_pool_size", "")),
                     injected_failures=int(metadata.get("bench_injected_failures", 0)),
-                    steal_fractions=tuple(samples.steal.get(bench.get_name(), ())),
+                    samples=taken,
+                    max_workers=_optional(metadata.get("bench_max_workers"), int),
+                    pool_limited_s=_optional(metadata.get("bench_pool_limited_s"), float),
                 )
             )
         except (KeyError, ValueError) as exc:
@@ -177,29 +251,57 @@ def _read_suite(path: Path, python: str, samples: Samples) -> tuple[dict[str, An
     return environment, cases
 
 
-@dataclass
-class Samples:
-    """Per benchmark: first-chunk times (runs without a chunk, e.g. failures, skipped) and steal per value."""
+def _read_speed_samples(path: Path) -> dict[str, list[Sample]]:
+    """The speed suite's samples file: per benchmark, every value with its worker, round, first chunk and steal."""
+    samples: dict[str, list[Sample]] = {}
+    for number, record in _jsonl(path):
+        try:
+            sample = Sample(
+                worker=int(record["worker"]),
+                round=int(record["round"]),
+                wall_s=float(record["wall_s"]),
+                first_chunk_s=None if record["first_chunk_s"] is None else float(record["first_chunk_s"]),
+                steal=None if record["steal_fraction"] is None else float(record["steal_fraction"]),
+                repeat=int(record.get("repeat", 0)),
+                run_queue=None if record.get("run_queue_share") is None else float(record["run_queue_share"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"{path}:{number}: not a speed samples record ({exc})") from exc
+        samples.setdefault(str(record["benchmark"]), []).append(sample)
+    return samples
 
-    first_chunk_s: dict[str, list[float]] = field(default_factory=dict)
-    steal: dict[str, list[float]] = field(default_factory=dict)
+
+def _read_micro_steal(path: Path) -> dict[str, list[tuple[float | None, float | None]]]:
+    """The microbenchmarks' samples file: (CPU steal, run-queue share) per value, per benchmark."""
+    steal: dict[str, list[tuple[float | None, float | None]]] = {}
+    for number, record in _jsonl(path):
+        try:
+            fraction, waited = record.get("steal_fraction"), record.get("run_queue_share")
+            steal.setdefault(str(record["benchmark"]), []).append(
+                (None if fraction is None else float(fraction), None if waited is None else float(waited))
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"{path}:{number}: not a samples record ({exc})") from exc
+    return steal
 
 
-def _read_samples(path: Path, first_chunks: bool = True) -> Samples:
-    """A samples file: the speed suite's carry first-chunk times (required), the microbenchmarks' only steal."""
-    samples = Samples()
+def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.exists():
-        return samples
+        return []
+    records = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
             record = json.loads(line)
-            values = [v for v in (record["first_chunk_s"] if first_chunks else ()) if v is not None]
-            samples.first_chunk_s.setdefault(record["benchmark"], []).extend(values)
-            if record.get("steal_fraction") is not None:
-                samples.steal.setdefault(record["benchmark"], []).append(float(record["steal_fraction"]))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ResultsError(f"{path}:{number}: not a samples record ({exc})") from exc
-    return samples
+        except json.JSONDecodeError as exc:
+            raise ResultsError(f"{path}:{number}: not a JSON line ({exc})") from exc
+        if not isinstance(record, dict):
+            raise ResultsError(f"{path}:{number}: expected a JSON object")
+        records.append((number, record))
+    return records
+
+
+def _optional(value: Any, kind: type[int] | type[float]) -> Any:
+    return None if value is None else kind(value)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

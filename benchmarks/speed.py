@@ -1,14 +1,30 @@
-"""The speed suite under pyperf: one benchmark per case, each value a validated workflow run.
+"""The speed suite: every case measured in interleaved, paired rounds, across interpreters.
 
-    python -m benchmarks.speed --bench-profile quick --run-dir reports/<run-id> [--scenario N] [--variant V]
+    python -m benchmarks.speed --bench-profile quick --run-dir reports/<run-id> \\
+        --python 3.11=/path/to/python3.11 --python 3.12=... [--scenario N] [--variant V]
 
-pyperf owns the worker processes, warm-ups, loop calibration and statistics; this module
-owns what a value is. A value is the wall time of `loops` workflow runs (every turn, from
-the first event requested to the last received), each run validated before it counts. Mock
-installation, workflow construction, event-loop start-up and validation are outside it.
-Async variants keep one event loop across the loops of a value, as `bench_async_func` does.
-The master writes `raw/<python>.json` (a pyperf suite) after every case, atomically, and
-workers append first-chunk times to `raw/<python>.samples.jsonl`.
+Why not one pyperf worker per case: importing agno and openai costs ~2 s per process, and cases
+measured one after another are minutes apart, so a burst of CPU steal on this shared machine lands
+on one side of a comparison and makes a confident, wrong ratio. Instead a few worker processes per
+interpreter each import once and run every case of the profile in rounds: one value per case per
+round, in an order shuffled per round with a seeded RNG. Cases of one scenario (the variants a
+verdict compares) stay next to each other within a round, so a burst lands on both; a value's
+partner is the other case's value from the same process and round. A zero-latency run takes tens of
+milliseconds, so those cases run 3 times per round (paired by repeat). Processes alternate between
+interpreters (3.11, 3.12, 3.13, 3.11, ...) so cross-interpreter comparisons are interleaved too.
+
+Each worker first runs every case once at zero latency (warm-up: the same code paths, imports and
+caches, without paying the mock's waits), then its rounds. A round in which some value ran under
+more than 10% CPU steal, or waited more than 10% of its time in the run queue (benchmarks/steal.py),
+is kept (its values are real, validated runs) but another round is run in its place, up to half as
+many again, so the paired comparisons keep their number of rounds.
+
+Every value is one validated workflow run (every turn, from the first event requested to the last
+received); a run that fails validation stops the suite naming the case. The driver writes each
+interpreter's values as an ordinary pyperf suite, `raw/<python>.json` (one Benchmark per case, one
+Run per worker process), and the context of every value (worker, round, first chunk, steal) to
+`raw/<python>.samples.jsonl`, both atomically after every worker, so `python -m pyperf stats`,
+`compare_to` and `hist` work as ever and an interrupted run keeps its finished workers.
 """
 
 from __future__ import annotations
@@ -16,20 +32,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import random
+import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyperf
 from rich.console import Console
 
-from benchmarks.cli import preparse_profile
-from benchmarks.environment import python_tag
-from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, expand, pool_workers
-from benchmarks.pyperf_runner import suite_progress, suite_runner
-from benchmarks.run_dir import raw_dir, write_pyperf_suite
-from benchmarks.steal import StealMeter
+from benchmarks.environment import environment
+from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, Profile, expand, pool_workers, with_latency
+from benchmarks.pyperf_runner import suite_progress
+from benchmarks.run_dir import atomic_write_text, raw_dir, write_pyperf_suite
+from benchmarks.steal import DISTURBED_ABOVE, StealMeter
 from scenarios import shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.runner import Execution, ScenarioSession
@@ -37,118 +56,244 @@ from scenarios.validate import ValidationFailed, validate
 
 WORKER_STARTUP_S = 2.5  # importing agno and openai dominates a worker's start
 VALIDATION_EXIT_CODE = 3
+SEED = 20261123
+WARMUP = "one run of every case at zero latency per process, before its rounds; not recorded"
+ZERO_LATENCY_REPEATS = 3
 
 
-def main() -> int:
-    profile_name = preparse_profile(sys.argv[1:], PROFILES)
-    profile = PROFILES[profile_name]
-    sizes = (profile.processes, profile.values, profile.warmups)
-    runner = suite_runner("benchmarks.speed", profile_name, PROFILES, sizes, _forward_our_arguments)
-    parser = runner.argparser
-    parser.add_argument("--scenario", action="append", help="narrow to a scenario or sweep point (repeatable)")
-    parser.add_argument("--variant", action="append", help="narrow to a variant (repeatable)")
-    args = runner.parse_args()
+@dataclass(frozen=True)
+class Plan:
+    """How hard the speed suite works: processes per interpreter, rounds per process, and the seed."""
 
-    cases = expand(profile, shipped_scenarios(), args.scenario, args.variant)
-    if not cases:
-        print(f"no case of profile {profile.name!r} matches --scenario {args.scenario} --variant {args.variant}")
-        return 2
-    runner.metadata["bench_options"] = json.dumps({"scenario": args.scenario, "variant": args.variant})
-    samples_path = raw_dir(args.run_dir) / f"{python_tag()}.samples.jsonl"
+    processes: int
+    rounds: int
+    seed: int = SEED
 
-    if args.worker:
-        for case in cases:  # pyperf picks the case matching --worker-task
-            _bench(runner, case, samples_path, args)
-        return 0
-    return _master(runner, cases, samples_path, args)
+    @property
+    def max_extra_rounds(self) -> int:
+        """Rounds a process may add in place of rounds disturbed by CPU steal."""
+        return max(1, self.rounds // 2)
+
+    @classmethod
+    def of(cls, profile: Profile) -> Plan:
+        return cls(profile.processes, profile.rounds)
 
 
-def _bench(
-    runner: pyperf.Runner, case: BenchCase, samples_path: Path, args: argparse.Namespace
-) -> pyperf.Benchmark | None:
-    """The master spawns workers for the case; the matching worker runs the time function."""
-    return runner.bench_time_func(case.name, _time_function(case, samples_path, args), metadata=_case_metadata(case))
+def repeats(case: BenchCase) -> int:
+    """Values per round: zero-latency runs take tens of ms, so they are taken several times (paired by repeat)."""
+    return ZERO_LATENCY_REPEATS if case.params.get("latency") == "zero" else 1
 
 
-def _master(runner: pyperf.Runner, cases: list[BenchCase], samples_path: Path, args: argparse.Namespace) -> int:
-    console = Console(stderr=True)
-    suite_path = raw_dir(args.run_dir) / f"{python_tag()}.json"
-    # This invocation owns this interpreter's suite and samples; a re-used run id starts them afresh.
-    samples_path.unlink(missing_ok=True)
-    estimates = [_estimate_s(case, args) for case in cases]
-    benchmarks: list[pyperf.Benchmark] = []
-    with suite_progress(console) as progress:
-        task = progress.add_task("starting", total=sum(estimates))
-        for index, (case, estimate) in enumerate(zip(cases, estimates, strict=True), start=1):
-            progress.update(task, description=f"[{index}/{len(cases)}] {case.name}")
+def round_order(cases: Sequence[BenchCase], seed: int, worker: int, round_index: int) -> list[tuple[BenchCase, int]]:
+    """The order of one round, as (case, repeat): scenarios shuffled, the variants within each scenario shuffled
+    (afresh for each repeat), so every case comes `repeats` times and the cases a verdict compares run back to back."""
+    rng = random.Random(f"{seed}:{worker}:{round_index}")
+    groups: dict[str, list[BenchCase]] = {}
+    for case in cases:
+        groups.setdefault(case.scenario.name, []).append(case)
+    order = list(groups.values())
+    rng.shuffle(order)
+    planned: list[tuple[BenchCase, int]] = []
+    for group in order:
+        for repeat in range(max(repeats(case) for case in group)):
+            rng.shuffle(group)
+            planned += [(case, repeat) for case in group]
+    return planned
+
+
+# --- the worker: one process, every case, in rounds -----------------------------------------
+
+
+def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Any) -> None:
+    """Warm up every case, then run rounds until `plan.rounds` undisturbed ones (or the extra rounds run out),
+    calling `emit(record)` for every measured value and at the end of every round."""
+    for case in cases:
+        _run_validated(case, warmup=True)
+    clean = 0
+    round_index = 0
+    while clean < plan.rounds and round_index < plan.rounds + plan.max_extra_rounds:
+        worst = 0.0
+        for case, repeat in round_order(cases, plan.seed, worker, round_index):
+            with StealMeter() as steal:
+                execution = _run_validated(case)
+            emit(
+                {
+                    "kind": "value",
+                    "case": case.name,
+                    "round": round_index,
+                    "repeat": repeat,
+                    "wall_s": execution.wall_s,
+                    "first_chunk_s": execution.turns[0].first_chunk_s,
+                    "steal": steal.fraction,
+                    "run_queue": steal.run_queue,
+                }
+            )
+            worst = max(worst, steal.fraction or 0.0, steal.run_queue or 0.0)
+        disturbed = worst > DISTURBED_ABOVE
+        clean += not disturbed
+        emit({"kind": "round", "round": round_index, "disturbed": disturbed})
+        round_index += 1
+
+
+def _run_validated(case: BenchCase, warmup: bool = False) -> Execution:
+    """One run, validated; a run that fails stops the worker (and so the suite) naming the case."""
+    scenario = with_latency(case.scenario, "zero") if warmup else case.scenario
+    with ScenarioSession(scenario, case.variant) as session:
+        if session.is_async:
+            loop = asyncio.new_event_loop()
             try:
-                bench = _bench(runner, case, samples_path, args)
-            except RuntimeError as exc:
-                progress.stop()
-                console.print(
-                    f"[red]stopped at {case.name}: a worker failed ({exc}); its message is above. "
-                    f"{len(benchmarks)} earlier case(s) are kept in {suite_path}.[/]"
-                )
-                return VALIDATION_EXIT_CODE
-            assert bench is not None
-            benchmarks.append(bench)
-            write_pyperf_suite(suite_path, benchmarks)
-            progress.advance(task, estimate)
-    console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks)")
+                execution = loop.run_until_complete(session.arun())
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())  # as asyncio.run() would
+                loop.close()
+        else:
+            execution = session.run()
+    try:
+        validate(execution)
+    except ValidationFailed as exc:
+        print(f"benchmark {case.name}{' (warm-up)' if warmup else ''}: {exc}", file=sys.stderr, flush=True)
+        sys.exit(VALIDATION_EXIT_CODE)
+    return execution
+
+
+def _worker_main(args: argparse.Namespace) -> int:
+    cases = expand(PROFILES[args.bench_profile], shipped_scenarios(), args.scenario, args.variant)
+    plan = Plan(args.processes, args.rounds, args.seed)
+
+    def emit(record: dict[str, Any]) -> None:
+        print(json.dumps(record), flush=True)
+
+    # Case metadata comes from the worker: the pool a case really gets depends on the interpreter (3.13 counts
+    # the CPUs the process may use).
+    emit({"kind": "start", "metadata": environment(), "cases": {case.name: case_metadata(case) for case in cases}})
+    work(cases, plan, args.worker, emit)
+    emit({"kind": "end"})
     return 0
 
 
-def _time_function(case: BenchCase, samples_path: Path, args: argparse.Namespace) -> Callable[[int], float]:
-    """pyperf calls this with `loops`; it returns the seconds those validated runs took."""
-    record_samples = not (args.calibrate_loops or args.recalibrate_loops)
-    calls = 0
-
-    def time_runs(loops: int) -> float:
-        nonlocal calls
-        calls += 1
-        with StealMeter() as steal:
-            executions = _run_validated(case, loops)
-        if record_samples and calls > args.warmups:
-            _append_samples(samples_path, case, executions, steal.fraction)
-        return sum(execution.wall_s for execution in executions)
-
-    return time_runs
+# --- the driver: workers interleaved across interpreters, results as pyperf suites ----------
 
 
-def _run_validated(case: BenchCase, loops: int) -> list[Execution]:
-    executions: list[Execution] = []
-    with ScenarioSession(case.scenario, case.variant) as session:
-        loop = asyncio.new_event_loop() if session.is_async else None
-        try:
-            for _ in range(loops):
-                execution = loop.run_until_complete(session.arun()) if loop else session.run()
-                try:
-                    validate(execution)
-                except ValidationFailed as exc:
-                    print(f"benchmark {case.name}: {exc}", file=sys.stderr, flush=True)
-                    sys.exit(VALIDATION_EXIT_CODE)
-                executions.append(execution)
-        finally:
-            if loop is not None:
-                loop.run_until_complete(loop.shutdown_asyncgens())  # as asyncio.run() would
-                loop.close()
-    return executions
+class SpeedSuiteFailed(Exception):
+    """A worker failed (its message is above): the suite stops; finished workers are kept."""
 
 
-def _append_samples(path: Path, case: BenchCase, executions: list[Execution], steal: float | None) -> None:
-    line = {
-        "benchmark": case.name,
-        "pid": os.getpid(),
-        "wall_s": [e.wall_s for e in executions],
-        "first_chunk_s": [e.turns[0].first_chunk_s for e in executions],
-        "steal_fraction": steal,
+@dataclass
+class InterpreterResults:
+    """What the workers of one interpreter measured so far: values per case per worker, with their context."""
+
+    python: str
+    metadata: dict[str, str | int] = field(default_factory=dict)
+    case_metadata: dict[str, dict[str, str | int | float]] = field(default_factory=dict)
+    runs: dict[str, list[pyperf.Run]] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_worker(self, worker: int, records: list[dict[str, Any]], run_meta: dict[str, Any]) -> None:
+        """One worker's records: its start (metadata of the interpreter and of every case), values, rounds."""
+        by_case: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            if record["kind"] == "start":
+                self.metadata, self.case_metadata = record["metadata"], record["cases"]
+            elif record["kind"] == "value":
+                by_case.setdefault(record["case"], []).append(record)
+        for name in self.case_metadata:
+            values = by_case.get(name, [])
+            if not values:
+                raise SpeedSuiteFailed(f"worker {worker + 1} on Python {self.python} returned no value for {name}")
+            metadata = {
+                **self.metadata,
+                **run_meta,
+                **self.case_metadata[name],
+                "name": name,
+                "loops": 1,
+                "unit": "second",
+                "bench_worker": worker,
+            }
+            run = pyperf.Run([v["wall_s"] for v in values], metadata=metadata, collect_metadata=False)
+            self.runs.setdefault(name, []).append(run)
+            self.samples += [
+                {
+                    "benchmark": name,
+                    "worker": worker,
+                    "round": v["round"],
+                    "repeat": v.get("repeat", 0),
+                    "wall_s": v["wall_s"],
+                    "first_chunk_s": v["first_chunk_s"],
+                    "steal_fraction": v["steal"],
+                    "run_queue_share": v.get("run_queue"),
+                }
+                for v in values
+            ]
+
+    def write(self, run_dir: Path) -> Path:
+        path = raw_dir(run_dir) / f"{self.python}.json"
+        write_pyperf_suite(path, [pyperf.Benchmark(runs) for runs in self.runs.values()])
+        lines = "".join(json.dumps(sample) + "\n" for sample in self.samples)
+        atomic_write_text(raw_dir(run_dir) / f"{self.python}.samples.jsonl", lines)
+        return path
+
+
+def measure(
+    pythons: dict[str, str],
+    cases: Sequence[BenchCase],
+    plan: Plan,
+    run_dir: Path,
+    options: dict[str, Any],
+    console: Console,
+) -> dict[str, InterpreterResults]:
+    """Run plan.processes workers per interpreter, alternating interpreters, writing each suite after every worker."""
+    for python in pythons:  # this invocation owns these files: a re-used run id starts them afresh
+        for suffix in (".json", ".samples.jsonl"):
+            (raw_dir(run_dir) / f"{python}{suffix}").unlink(missing_ok=True)
+    results = {python: InterpreterResults(python) for python in pythons}
+    per_worker = estimate_worker_s(cases, plan)
+    run_meta = {
+        "bench_profile": options["profile"],
+        "bench_options": json.dumps(options, sort_keys=True),
+        "bench_processes": plan.processes,
+        "bench_rounds": plan.rounds,
+        "bench_seed": plan.seed,
+        "bench_warmup": WARMUP,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as stream:  # workers run one at a time
-        stream.write(json.dumps(line) + "\n")
+    slots = [(worker, python) for worker in range(plan.processes) for python in pythons]
+    by_name = {case.name: case for case in cases}
+    with suite_progress(console, "speed") as progress:
+        task = progress.add_task("starting", total=per_worker * len(slots))
+        for index, (worker, python) in enumerate(slots, start=1):
+            done = progress.tasks[0].completed
+            progress.update(task, description=f"[{index}/{len(slots)}] Python {python}, process {worker + 1}")
+            records = []
+            for record in _spawn(pythons[python], worker, plan, options):
+                records.append(record)
+                if record["kind"] == "value":
+                    progress.advance(task, _case_estimate_s(by_name[record["case"]]))
+            results[python].add_worker(worker, records, run_meta)
+            results[python].write(run_dir)
+            progress.update(task, completed=done + per_worker)
+    return results
 
 
-def _case_metadata(case: BenchCase) -> dict[str, str | int | float]:
+def _spawn(python: str, worker: int, plan: Plan, options: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    command = [python, "-m", "benchmarks.speed", "--worker", str(worker), "--bench-profile", options["profile"]]
+    command += ["--processes", str(plan.processes), "--rounds", str(plan.rounds), "--seed", str(plan.seed)]
+    for name in options.get("scenario") or ():
+        command += ["--scenario", name]
+    for variant in options.get("variant") or ():
+        command += ["--variant", variant]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # stderr passes through
+        assert process.stdout is not None
+        ended = False
+        for line in process.stdout:
+            record = json.loads(line)
+            ended = ended or record["kind"] == "end"
+            yield record
+        code = process.wait()
+    if code != 0 or not ended:
+        raise SpeedSuiteFailed(f"worker {worker + 1} ({python}) exited with code {code}; its message is above")
+
+
+def case_metadata(case: BenchCase) -> dict[str, str | int | float]:
+    """What a case is, in pyperf metadata: scenario, its hash and file, variant, pool, fan-out and bound."""
     bound = critical_path(case.scenario)
     metadata: dict[str, str | int | float] = {
         "bench_scenario": case.scenario.name,
@@ -162,29 +307,74 @@ def _case_metadata(case: BenchCase) -> dict[str, str | int | float]:
         "bench_injected_failures": len(case.scenario.failures),
         "bench_critical_path_s": bound.wall_s,
     }
+    if case.variant in POOLED_VARIANTS:
+        workers = pool_workers(case.scenario.thread_pool_size, case.scenario.fanout)
+        metadata["bench_max_workers"] = workers
+        metadata["bench_pool_limited_s"] = pool_limited_seconds(case.scenario, workers)
     if bound.first_chunk_s is not None:
         metadata["bench_critical_path_first_chunk_s"] = bound.first_chunk_s
     return metadata
 
 
-def _estimate_s(case: BenchCase, args: argparse.Namespace) -> float:
-    """Seconds a case should take, for the progress bar's estimate of time left."""
+def _case_estimate_s(case: BenchCase) -> float:
     if case.variant in POOLED_VARIANTS:
-        workers = pool_workers(case.scenario.thread_pool_size, case.scenario.fanout)
-        run_s = pool_limited_seconds(case.scenario, workers)
+        run_s = pool_limited_seconds(case.scenario, pool_workers(case.scenario.thread_pool_size, case.scenario.fanout))
     else:
         run_s = critical_path(case.scenario).wall_s
-    per_run = max(run_s * 1.3, 0.05)  # framework overhead on top of the waits
-    return args.processes * (WORKER_STARTUP_S + (args.warmups + args.values) * per_run)
+    return max(run_s * 1.3, 0.05)  # framework overhead on top of the waits
 
 
-def _forward_our_arguments(cmd: list[str], args: argparse.Namespace) -> None:
-    """Workers must expand the same case list, so they get the same options."""
-    cmd.extend(["--bench-profile", args.bench_profile, "--run-dir", str(args.run_dir)])
-    for name in args.scenario or ():
-        cmd.extend(["--scenario", name])
-    for variant in args.variant or ():
-        cmd.extend(["--variant", variant])
+def estimate_worker_s(cases: Sequence[BenchCase], plan: Plan) -> float:
+    """Seconds one worker should take, for the progress bar's estimate of time left."""
+    per_round = sum(_case_estimate_s(case) * repeats(case) for case in cases)
+    return WORKER_STARTUP_S + 0.05 * len(cases) + plan.rounds * per_round
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
+    parser.add_argument("--run-dir", type=Path, help="reports/<run-id> (the driver)")
+    parser.add_argument("--python", action="append", default=[], metavar="X.Y=PATH", help="interpreter (repeatable)")
+    parser.add_argument("--scenario", action="append", help="narrow to a scenario or sweep point (repeatable)")
+    parser.add_argument("--variant", action="append", help="narrow to a variant (repeatable)")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--processes", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker is not None:
+        return _worker_main(args)
+    if args.run_dir is None:
+        parser.error("--run-dir is required")
+    pythons = dict(spec.split("=", 1) for spec in args.python) or {
+        f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable
+    }
+    return run_suite(pythons, args.bench_profile, args.run_dir, args.scenario, args.variant)
+
+
+def run_suite(
+    pythons: dict[str, str], profile_name: str, run_dir: Path, scenarios: list[str] | None, variants: list[str] | None
+) -> int:
+    """The speed suite on every interpreter given: 0 when every worker finished, 2 nothing to run, 3 one failed."""
+    console = Console(stderr=True)
+    profile = PROFILES[profile_name]
+    cases = expand(profile, shipped_scenarios(), scenarios, variants)
+    if not cases:
+        console.print(f"no case of profile {profile.name!r} matches --scenario {scenarios} --variant {variants}")
+        return 2
+    plan = Plan.of(profile)
+    options = {"profile": profile_name, "scenario": scenarios, "variant": variants}
+    started = time.perf_counter()
+    try:
+        measure(pythons, cases, plan, run_dir, options, console)
+    except SpeedSuiteFailed as exc:
+        console.print(f"[red]speed suite stopped: {exc}. Finished workers are kept in {raw_dir(run_dir)}.[/]")
+        return VALIDATION_EXIT_CODE
+    console.print(
+        f"speed: {len(cases)} cases x {plan.processes} processes x {plan.rounds} rounds on Python "
+        f"{', '.join(pythons)} in {time.perf_counter() - started:.0f} s; wrote {raw_dir(run_dir)}/<python>.json"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,26 +8,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.compare import Comparison, compare
 from benchmarks.results import CaseResult, ResultsError, RunResults, load_run
-from benchmarks.stats import Estimate, median_ratio
 from benchmarks.steal import DISTURBED_ABOVE
+from benchmarks.suite_results import MemoryResult, Slope
 
 
-def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> Estimate | None:
-    """median / taskgroup's median for the same scenario and interpreter (>1: slower than taskgroup),
-    with a 95% bootstrap interval over both cases' values."""
+def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> Comparison | None:
+    """This case / taskgroup, same scenario and interpreter (>1: slower than taskgroup), paired by process
+    and round; None for taskgroup itself or when taskgroup was not measured."""
     reference = results.find(case.scenario, "taskgroup", case.python)
-    if reference is None or reference.median_s <= 0:
+    if reference is None or reference is case:
         return None
-    if reference is case:
-        return Estimate(1.0, None, None)  # the reference itself
-    return median_ratio(case.values_s, reference.values_s)
+    return compare(case, reference)
 
 
 def summary_rows(results: RunResults) -> list[dict[str, object]]:
@@ -35,6 +34,7 @@ def summary_rows(results: RunResults) -> list[dict[str, object]]:
     for case in sorted(results.cases, key=lambda c: (c.name, c.python)):
         q1, q3 = case.quartiles_s
         ratio = ratio_to_taskgroup(results, case)
+        estimate = None if ratio is None else ratio.estimate
         rows.append(
             {
                 "benchmark": case.name,
@@ -45,8 +45,15 @@ def summary_rows(results: RunResults) -> list[dict[str, object]]:
                 "q3_s": q3,
                 "critical_path_s": case.critical_path_s,
                 "efficiency": case.efficiency,
-                "ratio_to_taskgroup": None if ratio is None else ratio.value,
-                "ratio_to_taskgroup_ci95": None if ratio is None or not ratio.has_interval else [ratio.low, ratio.high],
+                "ratio_to_taskgroup": None if estimate is None else estimate.value,
+                "ratio_to_taskgroup_ci95": None
+                if estimate is None or not estimate.has_interval
+                else [estimate.low, estimate.high],
+                "ratio_pairs": None if ratio is None else ratio.pairs,
+                "ratio_pairs_dropped": None if ratio is None else ratio.dropped,
+                "ratio_note": None if ratio is None or not ratio.too_few else ratio.describe(),
+                "processes": len({s.worker for s in case.samples}),
+                "disturbed_values": case.disturbed_values,
                 "first_chunk_median_s": case.first_chunk_median_s,
                 "max_steal": case.max_steal,
             }
@@ -117,7 +124,7 @@ def render_users_table(results: RunResults) -> Table:
 MEMORY_COLUMNS = ("rss", "uss", "vms", "tracemalloc_peak", "memray_peak")
 
 
-def render_memory_table(memory: dict[str, dict[str, Any]]) -> Table:
+def render_memory_table(memory: dict[str, MemoryResult]) -> Table:
     """Per variant and interpreter: memory per concurrent operation (slope over K) in each metric."""
     table = Table(
         title="Memory per concurrent operation: slope over K calls in flight, [95% bootstrap interval]",
@@ -126,17 +133,17 @@ def render_memory_table(memory: dict[str, dict[str, Any]]) -> Table:
     for column in ("variant", "python", *MEMORY_COLUMNS, "threads/op", "report-25 peak RSS"):
         table.add_column(column, justify="left" if column in ("variant", "python") else "right")
     for python in sorted(memory):
-        for variant, result in memory[python].get("variants", {}).items():
-            cells = [_kib(result["marginal"][metric]) for metric in MEMORY_COLUMNS]
-            per_op = result["threads_per_operation"]["bytes_per_operation"]
-            peak = result["process"].get("report25_peak_rss_bytes")
+        for variant, result in memory[python].variants.items():
+            cells = [_kib(result.slope(metric)) for metric in MEMORY_COLUMNS]
+            per_op = result.threads_per_operation.per_operation
+            peak = result.process.get("report25_peak_rss_bytes")
             threads = "-" if per_op is None else f"{per_op:.2f}"
             table.add_row(variant, python, *cells, threads, "-" if peak is None else f"{peak / 2**20:.0f} MiB")
     return table
 
 
-def _kib(estimate: dict[str, float | None]) -> str:
-    value, low, high = estimate["bytes_per_operation"], estimate["low"], estimate["high"]
+def _kib(estimate: Slope) -> str:
+    value, low, high = estimate.per_operation, estimate.low, estimate.high
     if value is None:
         return "-"
     if low is None or high is None:
@@ -152,19 +159,21 @@ def _steal(fraction: object) -> str:
 
 
 def _ratio(row: dict[str, object]) -> str:
-    ratio, interval = row["ratio_to_taskgroup"], row["ratio_to_taskgroup_ci95"]
-    if not isinstance(ratio, float):
+    ratio, interval, pairs = row["ratio_to_taskgroup"], row["ratio_to_taskgroup_ci95"], row["ratio_pairs"]
+    if row["ratio_note"]:
+        return f"[yellow]too few values ({pairs} pairs)[/]"
+    if not isinstance(ratio, float) or not isinstance(interval, list):
         return "-"
-    if not isinstance(interval, list):
-        return f"{ratio:.2f}"
-    return f"{ratio:.2f} [{interval[0]:.2f}–{interval[1]:.2f}]"
+    return f"{ratio:.2f} [{interval[0]:.2f}–{interval[1]:.2f}] n={pairs}"
 
 
 def _caption(results: RunResults) -> str:
     parts = [
-        "efficiency = critical-path bound / median (- at zero latency: the run is all overhead); "
-        "× taskgroup = median / taskgroup's median, same scenario and Python, [95% bootstrap interval]; "
-        f"steal = most CPU time the host took while a value ran (over {DISTURBED_ABOVE:.0%}: not trusted by verdicts)",
+        "runs = validated values (processes x rounds); efficiency = critical-path bound / median (- at zero latency: "
+        "the run is all overhead); × taskgroup = median of the per-round ratios to taskgroup, same scenario, Python, "
+        "process and round, [95% hierarchical bootstrap interval], n = pairs; "
+        f"steal = most CPU time the host took while a value ran (a pair with a value over {DISTURBED_ABOVE:.0%} is "
+        "dropped from ratios)",
     ]
     if results.missing:
         parts.append("interpreters not found: " + ", ".join(f"python{v}" for v in results.missing))
@@ -195,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                     "missing": results.missing,
                     "rows": rows,
                     "users": results.users,
-                    "memory": {python: memory["variants"] for python, memory in results.memory.items()},
+                    "memory": {python: asdict(memory)["variants"] for python, memory in results.memory.items()},
                 }
             )
         )

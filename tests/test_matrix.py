@@ -42,6 +42,14 @@ def test_full_adds_the_realistic_profile_and_1000_users() -> None:
     assert PROFILES["full"].users[-1] == 1000
 
 
+def test_quick_measures_what_every_verdict_decides_on() -> None:
+    names = {c.name for c in expand(PROFILES["quick"], SHIPPED)}
+    assert {"report-5/threads", "report-5/taskgroup"} <= names  # C1's primary comparison
+    assert {"report-5@zero/taskgroup", "report-5@zero/gather"} <= names  # C4's, and C3b's with report-5
+    assert "report-5/legacy" in names  # C5's
+    assert {"report-5-failure/taskgroup", "report-5-failure/gather"} <= names  # C7's
+
+
 def test_filters_narrow_by_scenario_base_and_variant() -> None:
     cases = expand(PROFILES["default"], SHIPPED, ["report-5"], ["gather"])
     assert [c.name for c in cases] == ["report-5/gather", "report-5@zero/gather"]
@@ -62,7 +70,7 @@ def test_zero_latency_has_a_zero_bound_and_realistic_is_in_the_stated_range() ->
 def test_the_fanout_sweep_has_its_own_scenario_file() -> None:
     from benchmarks.matrix import FANOUT_BASE_FILE
 
-    case = next(c for c in expand(PROFILES["quick"], SHIPPED) if c.group == "fanout")
+    case = next(c for c in expand(PROFILES["default"], SHIPPED) if c.group == "fanout")
     assert case.scenario.source == str(FANOUT_BASE_FILE)
     assert case.scenario.latency_for("quote").ttft.value == 20
 
@@ -80,6 +88,7 @@ def test_pools_that_would_run_alike_are_measured_once(monkeypatch: pytest.Monkey
     from benchmarks import matrix
 
     monkeypatch.setattr(matrix.os, "cpu_count", lambda: 2)  # stdlib default pool: 6 threads
+    monkeypatch.setattr(matrix.os, "process_cpu_count", lambda: 2, raising=False)  # what 3.13 counts
     assert matrix.distinct_pools(("default", "fanout", "32"), 4) == [("default", ["fanout", "32"])]
     assert matrix.distinct_pools(("default", "fanout", "32"), 20) == [("default", []), ("fanout", ["32"])]
     assert matrix.distinct_pools(("default", "fanout", "32"), 100) == [("default", []), ("fanout", []), ("32", [])]

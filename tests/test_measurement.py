@@ -8,14 +8,14 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from benchmarks import users
+from benchmarks import speed, users
 from benchmarks.cli import BenchOptionsError, parse_bench_options
 from benchmarks.matrix import BenchCase
-from benchmarks.speed import VALIDATION_EXIT_CODE, _time_function
+from benchmarks.results import load_run
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,26 +28,76 @@ def _broken_case() -> BenchCase:
     return BenchCase("broken/taskgroup", replace(good, tickers=("AAA", "ZZZ")), "taskgroup", "scenario")
 
 
-def test_a_validation_failure_aborts_the_measurement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = SimpleNamespace(calibrate_loops=False, recalibrate_loops=False, warmups=0)
-    time_runs = _time_function(_broken_case(), tmp_path / "samples.jsonl", args)  # type: ignore[arg-type]
+def test_a_validation_failure_aborts_the_measurement(capsys: pytest.CaptureFixture[str]) -> None:
+    emitted: list[dict[str, object]] = []
     with pytest.raises(SystemExit) as exited:
-        time_runs(1)
-    assert exited.value.code == VALIDATION_EXIT_CODE
+        speed.work([_broken_case()], speed.Plan(1, 2), 0, emitted.append)
+    assert exited.value.code == speed.VALIDATION_EXIT_CODE
     message = capsys.readouterr().err
     assert "benchmark broken/taskgroup" in message and "routed to" in message
-    assert not (tmp_path / "samples.jsonl").exists()  # nothing recorded from the broken run
+    assert emitted == []  # nothing recorded from the broken run, not even its warm-up
 
 
-def test_a_valid_case_returns_the_runs_time_and_records_first_chunks(tmp_path: Path) -> None:
-    case = BenchCase("ok/gather", make_scenario(), "gather", "scenario")
-    args = SimpleNamespace(calibrate_loops=False, recalibrate_loops=False, warmups=1)
-    time_runs = _time_function(case, tmp_path / "samples.jsonl", args)  # type: ignore[arg-type]
-    assert time_runs(1) > 0  # the warm-up: not recorded
-    assert not (tmp_path / "samples.jsonl").exists()
-    assert time_runs(2) > 0
-    (record,) = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
-    assert record["benchmark"] == "ok/gather" and len(record["first_chunk_s"]) == 2
+def _cases() -> list[BenchCase]:
+    return [
+        BenchCase(f"{scenario}/{variant}", replace(make_scenario(), name=scenario), variant, "scenario")
+        for scenario in ("a", "b", "c")
+        for variant in ("threads", "gather", "taskgroup")
+    ]
+
+
+def test_every_round_runs_every_case_once_in_a_seeded_shuffled_order() -> None:
+    cases = _cases()
+    orders = [[c.name for c, _ in speed.round_order(cases, 7, 0, r)] for r in range(6)]
+    assert all(sorted(order) == sorted(c.name for c in cases) for order in orders)
+    assert len({tuple(order) for order in orders}) > 1  # shuffled per round
+    assert orders == [[c.name for c, _ in speed.round_order(cases, 7, 0, r)] for r in range(6)]  # and reproducible
+    for order in orders:  # the variants of one scenario (what a verdict compares) run back to back
+        scenarios = [name.split("/")[0] for name in order]
+        assert all(len(set(scenarios[i : i + 3])) == 1 for i in (0, 3, 6))
+
+
+def test_zero_latency_cases_run_several_times_a_round_paired_by_repeat() -> None:
+    zero = [replace(c, params={"latency": "zero"}) for c in _cases()[:3]]
+    planned = speed.round_order([*zero, *_cases()[3:6]], 7, 0, 0)
+    counts = {c.name: [r for case, r in planned if case.name == c.name] for c in zero}
+    assert all(repeats == list(range(speed.ZERO_LATENCY_REPEATS)) for repeats in counts.values())
+    assert len(planned) == 3 * speed.ZERO_LATENCY_REPEATS + 3
+
+
+def test_a_round_disturbed_by_steal_is_kept_and_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    fractions = iter([0.0, 0.5] + [0.0] * 20)  # the second value of the first round ran under 50% steal
+
+    class FakeMeter:
+        fraction: float | None = None
+        run_queue: float | None = 0.0
+
+        def __enter__(self) -> FakeMeter:
+            self.fraction = next(fractions)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(speed, "StealMeter", FakeMeter)
+    cases = [BenchCase(f"ok/{v}", make_scenario(), v, "scenario") for v in ("threads", "taskgroup")]
+    emitted: list[dict[str, Any]] = []
+    speed.work(cases, speed.Plan(1, 2), 0, emitted.append)
+    rounds = [r for r in emitted if r["kind"] == "round"]
+    assert [r["disturbed"] for r in rounds] == [True, False, False]  # one extra round in place of the first
+    values = [r for r in emitted if r["kind"] == "value"]
+    assert len(values) == 6 and all(v["first_chunk_s"] is not None for v in values)
+
+
+def test_the_driver_writes_a_pyperf_suite_and_samples_from_its_workers(tmp_path: Path) -> None:
+    tag = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    code = speed.run_suite({tag: sys.executable}, "quick", tmp_path, ["report-5@zero"], ["taskgroup", "gather"])
+    assert code == 0
+    results = load_run(tmp_path)
+    taskgroup = results.find("report-5@zero", "taskgroup", tag)
+    assert taskgroup is not None and len(taskgroup.values_s) >= 10
+    assert {s.worker for s in taskgroup.samples} == {0, 1}  # two processes, as the quick profile says
+    assert results.environments[tag]["bench_processes"] == 2
 
 
 def test_bench_options() -> None:

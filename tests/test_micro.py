@@ -70,4 +70,6 @@ def test_quick_profile_writes_a_pyperf_suite_beside_the_speed_results(tmp_path: 
     # every measured value recorded the CPU steal it ran under (none for the warm-ups)
     steal_lines = (run_dir / "raw" / f"{python_tag()}.micro.samples.jsonl").read_text().splitlines()
     assert len(steal_lines) == len(micro.BENCHMARKS) * quick.processes * quick.values
-    assert set(results.micro_steal[python_tag()]) == {bench.name for bench in micro.BENCHMARKS}
+    measured = results.micro[python_tag()]
+    assert set(measured) == {bench.name for bench in micro.BENCHMARKS}
+    assert all(s.steal is not None for result in measured.values() for s in result.samples)

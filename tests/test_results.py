@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyperf
@@ -13,46 +15,22 @@ from benchmarks.results import ResultsError, load_run
 from benchmarks.run_dir import atomic_write_text, point_latest, write_manifest
 from benchmarks.summary import main as summary_main
 from benchmarks.summary import ratio_to_taskgroup, summary_rows
-
-
-def _bench(name: str, scenario: str, variant: str, values: list[float], bound: float) -> pyperf.Benchmark:
-    metadata = {
-        "name": name,
-        "unit": "second",
-        "loops": 1,
-        "bench_scenario": scenario,
-        "bench_variant": variant,
-        "bench_group": "scenario",
-        "bench_params": json.dumps({"latency": "default"}),
-        "bench_critical_path_s": bound,
-        "bench_scenario_hash": "ab" * 32,
-        "python_version": "3.x",
-    }
-    run = pyperf.Run(values, warmups=[(1, values[0])], metadata=metadata, collect_metadata=False)
-    return pyperf.Benchmark([run])
-
-
-def _write_suite(run_dir: Path, python: str, benches: list[pyperf.Benchmark]) -> None:
-    (run_dir / "raw").mkdir(parents=True, exist_ok=True)
-    pyperf.BenchmarkSuite(benches).dump(str(run_dir / "raw" / f"{python}.json"), replace=True)
+from tests.synthetic import case, write_speed_suite
 
 
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "20260101-000000"
     write_manifest(directory, profile="quick", requested=["3.11", "3.12", "3.13"], missing=["3.13"], options=[])
-    _write_suite(
+    write_speed_suite(
         directory,
         "3.11",
         [
-            _bench("s/taskgroup", "s", "taskgroup", [1.0, 1.2, 1.1], 0.5),
-            _bench("s/threads", "s", "threads", [2.0, 2.4, 2.2], 0.5),
+            case("s", "taskgroup", 1.1, "3.11", bound=0.5),
+            case("s", "threads", 2.2, "3.11", bound=0.5, first_chunk=0.4),
         ],
     )
-    _write_suite(directory, "3.12", [_bench("s/taskgroup", "s", "taskgroup", [0.5, 0.5, 0.5], 0.5)])
-    (directory / "raw" / "3.11.samples.jsonl").write_text(
-        json.dumps({"benchmark": "s/threads", "pid": 1, "wall_s": [2.0], "first_chunk_s": [0.3, None, 0.5]}) + "\n"
-    )
+    write_speed_suite(directory, "3.12", [case("s", "taskgroup", 0.5, "3.12", noise=0.0, bound=0.5)])
     return directory
 
 
@@ -67,9 +45,24 @@ def test_per_interpreter_files_merge_into_one_view(run_dir: Path) -> None:
     }
     threads = results.find("s", "threads", "3.11")
     assert threads is not None
-    assert threads.median_s == pytest.approx(2.2)
-    assert threads.first_chunk_s == (0.3, 0.5)
-    assert results.environments["3.11"]["python_version"] == "3.x"
+    assert threads.median_s == pytest.approx(2.2, rel=0.02)
+    assert len(threads.first_chunk_s) == 12 and threads.max_workers == 6
+    assert [(s.worker, s.round) for s in threads.samples][:3] == [(0, 0), (0, 1), (0, 2)]
+    assert results.environments["3.11"]["python_version"] == "3.11"
+
+
+def test_the_raw_file_is_an_ordinary_pyperf_suite_with_a_run_per_worker_process(run_dir: Path) -> None:
+    suite = pyperf.BenchmarkSuite.load(str(run_dir / "raw" / "3.11.json"))
+    bench = suite.get_benchmark("s/threads")
+    assert bench.get_nrun() == 2 and bench.get_nvalue() == 12
+    assert bench.get_metadata()["bench_scenario"] == "s"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pyperf", "stats", str(run_dir / "raw" / "3.11.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0 and "s/threads" in completed.stdout
 
 
 def test_ratio_and_efficiency_are_within_one_interpreter(run_dir: Path) -> None:
@@ -77,11 +70,22 @@ def test_ratio_and_efficiency_are_within_one_interpreter(run_dir: Path) -> None:
     threads = results.find("s", "threads", "3.11")
     assert threads is not None
     ratio = ratio_to_taskgroup(results, threads)
-    assert ratio is not None and ratio.value == pytest.approx(2.2 / 1.1)
-    assert ratio.low is not None and ratio.high is not None and ratio.low <= ratio.value <= ratio.high
+    assert ratio is not None and ratio.estimate is not None and ratio.pairs == 12
+    assert ratio.estimate.value == pytest.approx(2.0, rel=0.02)
+    assert ratio.estimate.low is not None and ratio.estimate.high is not None
+    assert ratio.estimate.low <= ratio.estimate.value <= ratio.estimate.high
     rows = {(r["benchmark"], r["python"]): r for r in summary_rows(results)}
     assert rows["s/taskgroup", "3.12"]["efficiency"] == pytest.approx(1.0)
-    assert rows["s/threads", "3.11"]["q1_s"] == pytest.approx(2.1)
+    assert rows["s/threads", "3.11"]["ratio_pairs"] == 12 and rows["s/threads", "3.11"]["processes"] == 2
+
+
+def test_a_ratio_with_too_few_pairs_says_so_instead_of_an_interval(tmp_path: Path) -> None:
+    directory = tmp_path / "run"
+    stolen = case("s", "threads", 2.0, steal=0.5)  # every value taken under 50% CPU steal: every pair dropped
+    write_speed_suite(directory, "3.12", [case("s", "taskgroup", 1.0), stolen])
+    (row,) = [r for r in summary_rows(load_run(directory)) if r["benchmark"] == "s/threads"]
+    assert row["ratio_to_taskgroup_ci95"] is None and row["ratio_pairs_dropped"] == 12
+    assert "too few values" in str(row["ratio_note"])
 
 
 def test_summary_prints_machine_readable_json(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,6 +105,13 @@ def test_an_unreadable_result_file_is_named(run_dir: Path, capsys: pytest.Captur
 def test_a_bad_samples_line_is_named(run_dir: Path) -> None:
     (run_dir / "raw" / "3.11.samples.jsonl").write_text('{"benchmark": "x"}\n')
     with pytest.raises(ResultsError, match=r"3\.11\.samples\.jsonl:1"):
+        load_run(run_dir)
+
+
+def test_samples_that_do_not_match_the_suite_are_named(run_dir: Path) -> None:
+    samples = run_dir / "raw" / "3.11.samples.jsonl"
+    samples.write_text("".join(samples.read_text().splitlines(keepends=True)[1:]))  # one value lost
+    with pytest.raises(ResultsError, match=r"s/taskgroup.*do not match"):
         load_run(run_dir)
 
 
@@ -140,7 +151,7 @@ def _memory_variant(rss_per_op: float) -> dict[str, object]:
 def test_memory_results_are_read_and_summarised(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     memory = {"python": "3.11", "variants": {"threads": _memory_variant(40_000.0)}}
     (run_dir / "raw" / "3.11.memory.json").write_text(json.dumps(memory))
-    assert load_run(run_dir).memory["3.11"]["variants"]["threads"]["marginal"]["rss"]["bytes_per_operation"] == 40_000
+    assert load_run(run_dir).memory["3.11"].variants["threads"].slope("rss").per_operation == 40_000
     assert summary_main([str(run_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["memory"]["3.11"]["threads"]["process"]["report25_peak_rss_bytes"]
     assert summary_main([str(run_dir)]) == 0
@@ -149,7 +160,7 @@ def test_memory_results_are_read_and_summarised(run_dir: Path, capsys: pytest.Ca
 
 def test_a_memory_file_of_the_wrong_shape_is_named(run_dir: Path) -> None:
     (run_dir / "raw" / "3.12.memory.json").write_text(json.dumps({"python": "3.12"}))
-    with pytest.raises(ResultsError, match=r"3\.12\.memory\.json: no 'variants'"):
+    with pytest.raises(ResultsError, match=r"3\.12\.memory\.json: not a memory suite result"):
         load_run(run_dir)
 
 

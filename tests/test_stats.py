@@ -6,36 +6,7 @@ import random
 
 import pytest
 
-from benchmarks.stats import median_ratio, slope, slope_estimate
-
-
-def test_a_clear_ratio_has_a_tight_interval_around_it() -> None:
-    rng = random.Random(1)
-    slow = [2.0 + rng.gauss(0, 0.02) for _ in range(20)]
-    fast = [1.0 + rng.gauss(0, 0.01) for _ in range(20)]
-    estimate = median_ratio(slow, fast)
-    assert estimate.value == pytest.approx(2.0, rel=0.02)
-    assert estimate.low is not None and estimate.high is not None
-    assert estimate.low < estimate.value < estimate.high
-    assert estimate.low > 1.9 and estimate.high < 2.1
-
-
-def test_noisy_equal_samples_give_an_interval_that_spans_one() -> None:
-    rng = random.Random(2)
-    a = [1.0 + rng.gauss(0, 0.2) for _ in range(8)]
-    b = [1.0 + rng.gauss(0, 0.2) for _ in range(8)]
-    estimate = median_ratio(a, b)
-    assert estimate.low is not None and estimate.high is not None
-    assert estimate.low < 1.0 < estimate.high
-
-
-def test_a_single_value_gives_no_interval() -> None:
-    estimate = median_ratio([2.0], [1.0, 1.1])
-    assert estimate.value == pytest.approx(2.0 / 1.05) and not estimate.has_interval
-
-
-def test_intervals_are_reproducible() -> None:
-    assert median_ratio([1.0, 1.2, 1.1], [0.5, 0.6]) == median_ratio([1.0, 1.2, 1.1], [0.5, 0.6])
+from benchmarks.stats import MIN_PAIRS, paired_ratio, slope, slope_estimate
 
 
 def test_slope_recovers_a_planted_line_with_an_interval() -> None:
@@ -63,3 +34,46 @@ def test_a_flat_series_has_an_interval_around_zero() -> None:
 def test_slope_needs_two_distinct_x() -> None:
     with pytest.raises(ValueError, match="two distinct"):
         slope([5, 5], [1, 2])
+
+
+def _paired_groups(
+    ratio: float, processes: int, rounds: int, noise: float, process_shift: float = 0.0, seed: int = 5
+) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [
+        [ratio * (1 + process_shift * (p - (processes - 1) / 2)) * (1 + rng.gauss(0, noise)) for _ in range(rounds)]
+        for p in range(processes)
+    ]
+
+
+def test_the_hierarchical_bootstrap_recovers_a_planted_ratio() -> None:
+    estimate = paired_ratio(_paired_groups(2.0, processes=3, rounds=8, noise=0.03))
+    assert estimate.value == pytest.approx(2.0, rel=0.02) and estimate.n == 24
+    assert estimate.low is not None and estimate.high is not None
+    assert estimate.low < 2.0 < estimate.high and estimate.high / estimate.low < 1.1
+    assert "hierarchical" in estimate.method
+
+
+def test_a_difference_between_processes_widens_the_interval() -> None:
+    alike = paired_ratio(_paired_groups(1.5, processes=3, rounds=8, noise=0.01))
+    apart = paired_ratio(_paired_groups(1.5, processes=3, rounds=8, noise=0.01, process_shift=0.1))
+    assert alike.low is not None and alike.high is not None and apart.low is not None and apart.high is not None
+    assert (apart.high - apart.low) > 3 * (alike.high - alike.low)
+
+
+def test_too_few_pairs_give_no_interval() -> None:
+    estimate = paired_ratio([[1.9, 2.1], [2.0, 2.05]])
+    assert estimate.n == 4 < MIN_PAIRS and not estimate.has_interval and estimate.min_detectable_effect is None
+    with pytest.raises(ValueError, match="no paired values"):
+        paired_ratio([[], []])
+
+
+def test_the_minimum_detectable_effect_grows_with_the_noise() -> None:
+    quiet = paired_ratio(_paired_groups(1.0, processes=2, rounds=10, noise=0.01)).min_detectable_effect
+    noisy = paired_ratio(_paired_groups(1.0, processes=2, rounds=10, noise=0.1)).min_detectable_effect
+    assert quiet is not None and noisy is not None and 0 < quiet < 0.05 < noisy
+
+
+def test_paired_intervals_are_reproducible() -> None:
+    groups = _paired_groups(1.2, processes=2, rounds=6, noise=0.05)
+    assert paired_ratio(groups) == paired_ratio(groups)

@@ -1,0 +1,141 @@
+"""`nox -s bench` in one driver process: every suite on every interpreter, then the summary and the report.
+
+    python -m benchmarks.bench --bench-profile quick --run-dir reports/<run-id> \\
+        --python 3.11=.nox/bench_env-3-11/bin/python --python 3.12=... [--scenario N] [--variant V]
+
+nox prepares one environment per interpreter (session `bench_env`) and this driver, run with one of
+them, spawns the workers of all of them, so that what a verdict compares across interpreters is
+measured interleaved: speed workers alternate 3.11, 3.12, 3.13, 3.11, ... (benchmarks/speed.py) and
+so do the asyncio microbenchmark processes. Suites whose figures depend on timing (speed, micro,
+users) run alone on the machine; the ones that do not (memory, equivalence, instruction counts) run
+afterwards three at a time. Every suite's output is kept in `logs/<suite>-<python>.log`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmarks import micro, speed
+from benchmarks.matrix import PROFILES
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A per-interpreter suite run as `python -m benchmarks.<module>`: whether it may share the machine."""
+
+    module: str
+    timing: bool  # its figures are times: it runs alone
+    narrowable: bool  # accepts --variant
+    profiles: tuple[str, ...] = ("quick", "default", "full")
+
+
+# The per-interpreter suites after speed and micro (which interleave interpreters themselves), in order.
+SUITES: tuple[Suite, ...] = (
+    Suite("users", timing=True, narrowable=True, profiles=("default", "full")),
+    Suite("memory", timing=False, narrowable=True),
+    Suite("equivalence", timing=False, narrowable=False),
+    Suite("instructions", timing=False, narrowable=True),
+)
+SHARED_JOBS = 3  # suites that do not depend on timing, at once (memory runs two workers of its own)
+
+
+def run_micro(pythons: dict[str, str], profile: str, run_dir: Path, console: Console) -> list[str]:
+    """The asyncio microbenchmarks, one pyperf process per interpreter in turn, appended to each suite."""
+    failures: list[str] = []
+    processes = micro.PROFILES[profile].processes
+    started = time.perf_counter()
+    for slot in range(processes):
+        for python, executable in pythons.items():
+            if f"micro on Python {python}" in failures:
+                continue
+            command = [executable, "-m", "benchmarks.micro", "--bench-profile", profile, "--run-dir", str(run_dir)]
+            command += ["--slot", str(slot)]
+            log = run_dir / "logs" / f"micro-{python}-{slot + 1}.log"
+            if not run_logged(command, log, console, f"micro: Python {python}, process {slot + 1}/{processes}"):
+                failures.append(f"micro on Python {python}")
+    console.print(f"micro: {processes} processes per interpreter in {time.perf_counter() - started:.0f} s")
+    return failures
+
+
+def run_logged(command: list[str], log: Path, console: Console, what: str) -> bool:
+    """Run a command with its output in `log`; say how it went, with the log's end if it failed."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as stream:
+        code = subprocess.run(command, stdout=stream, stderr=subprocess.STDOUT, check=False).returncode
+    elapsed = time.perf_counter() - started
+    if code == 0:
+        console.print(f"{what}: done in {elapsed:.0f} s")
+        return True
+    tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
+    console.print(f"[red]{what}: failed (exit {code}); end of {log}:[/]\n{tail}")
+    return False
+
+
+def suite_command(suite: Suite, executable: str, profile: str, run_dir: Path, variants: Sequence[str]) -> list[str]:
+    command = [executable, "-m", f"benchmarks.{suite.module}", "--bench-profile", profile, "--run-dir", str(run_dir)]
+    if suite.narrowable:
+        command += [arg for variant in variants for arg in ("--variant", variant)]
+    return command
+
+
+def run_job(job: tuple[Suite, str, list[str]], run_dir: Path, console: Console) -> str | None:
+    """One suite on one interpreter, logged to logs/<suite>-<python>.log; what failed, or None."""
+    suite, python, command = job
+    ok = run_logged(
+        command, run_dir / "logs" / f"{suite.module}-{python}.log", console, f"{suite.module}: Python {python}"
+    )
+    return None if ok else f"{suite.module} on Python {python}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--python", action="append", required=True, metavar="X.Y=PATH", help="(repeatable)")
+    parser.add_argument("--scenario", action="append", default=[])
+    parser.add_argument("--variant", action="append", default=[])
+    args = parser.parse_args(argv)
+    pythons = dict(spec.split("=", 1) for spec in args.python)
+    console = Console(stderr=True)
+    profile = args.bench_profile
+    started = time.perf_counter()
+
+    code = speed.run_suite(pythons, profile, args.run_dir, args.scenario or None, args.variant or None)
+    failures = [] if code == 0 else ["speed"]
+    if not args.scenario:  # the other suites have their own workloads; a --scenario narrowing skips them
+        failures += run_micro(pythons, profile, args.run_dir, console)
+        jobs = [
+            (suite, python, suite_command(suite, executable, profile, args.run_dir, args.variant))
+            for python, executable in pythons.items()
+            for suite in SUITES
+            if profile in suite.profiles
+        ]
+        for job in (job for job in jobs if job[0].timing):
+            failures += [failed for failed in [run_job(job, args.run_dir, console)] if failed]
+        # The rest do not depend on timing: they share the machine, longest first.
+        with ThreadPoolExecutor(max_workers=SHARED_JOBS) as pool:
+            shared = [job for job in jobs if not job[0].timing]
+            done = pool.map(lambda job: run_job(job, args.run_dir, console), shared)
+            failures += [failed for failed in done if failed]
+
+    for module in ("summary", "report"):
+        subprocess.run([sys.executable, "-m", f"benchmarks.{module}", str(args.run_dir)], check=False)
+    console.print(f"bench: Python {', '.join(pythons)}, profile {profile}, in {time.perf_counter() - started:.0f} s")
+    if failures:
+        console.print(f"[red]failed: {', '.join(failures)}; the report states what is missing[/]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
