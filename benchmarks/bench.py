@@ -128,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
             done = pool.map(lambda job: run_job(job, args.run_dir, console), shared)
             failures += [failed for failed in done if failed]
 
+    rendering = time.perf_counter()
     for module in ("summary", "report"):
         subprocess.run([sys.executable, "-m", f"benchmarks.{module}", str(args.run_dir)], check=False)
+    console.print(f"summary and report: {time.perf_counter() - rendering:.0f} s")
     console.print(f"bench: Python {', '.join(pythons)}, profile {profile}, in {time.perf_counter() - started:.0f} s")
     if failures:
         console.print(f"[red]failed: {', '.join(failures)}; the report states what is missing[/]")

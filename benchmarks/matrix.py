@@ -55,6 +55,7 @@ class Profile:
     memory_levels: tuple[int, ...] = (10, 100, 1000)  # calls in flight at once
     memory_samples: int = 3
     memory_variants: tuple[str, ...] = VARIANTS
+    memory_extras: bool = True  # the report-25 whole-process peak and memray flamegraphs (no verdict reads them)
     users_variants: tuple[str, ...] = VARIANTS
     equivalence_scenarios: tuple[str, ...] = ()  # shipped scenarios checked for equivalence; () = all
     # Cases of a scenario (by case scenario name, e.g. "report-5@zero") kept to fewer variants.
@@ -77,6 +78,7 @@ PROFILES: dict[str, Profile] = {
         memory_levels=(10, 100),
         memory_samples=2,
         memory_variants=("threads", "taskgroup"),
+        memory_extras=False,
         users_variants=("threads", "taskgroup"),
         equivalence_scenarios=("report-5", "report-5-failure", "chat-3-turns"),
         narrowed=(
@@ -84,8 +86,8 @@ PROFILES: dict[str, Profile] = {
             ("report-5@zero", ("threads", "gather", "taskgroup")),
             ("report-5-failure", ("gather", "taskgroup")),
         ),
-        description="CI gating: 8 cases x 10 paired values (2 processes x 5 rounds), memory at K=10 and 100: "
-        "data for every claim's verdict; no fan-out sweep",
+        description="CI gating: 8 cases x 10 paired values (2 processes x 5 rounds), memory at K=10 and 100 "
+        "(no flamegraphs, no report-25 peak): data for every claim's verdict; no fan-out sweep, no instruction counts",
     ),
     "default": Profile(
         name="default",

@@ -231,9 +231,12 @@ class WorkerFailed(Exception):
     """A worker process failed; the message names the job and the worker's last words."""
 
 
-def plan(variants: Sequence[str], levels: Sequence[int], samples: int, capture_dir: Path) -> list[Job]:
-    """Every worker process, samples of one size spread over the variants (largest first, as they take longest)."""
-    jobs = [Job(variant, None) for variant in variants]
+def plan(
+    variants: Sequence[str], levels: Sequence[int], samples: int, capture_dir: Path, process_facts: bool = True
+) -> list[Job]:
+    """Every worker process, samples of one size spread over the variants (largest first, as they take longest),
+    and (with `process_facts`) one report-25 run per variant."""
+    jobs = [Job(variant, None) for variant in variants] if process_facts else []
     for sample in range(samples):
         for operations in sorted(levels, reverse=True):
             for variant in variants:
@@ -311,11 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     memray_dir.mkdir(parents=True, exist_ok=True)
     path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
-    jobs = plan(variants, profile.memory_levels, profile.memory_samples, memray_dir)
+    jobs = plan(variants, profile.memory_levels, profile.memory_samples, memray_dir, profile.memory_extras)
     try:
         records = run_jobs(jobs, console)
         results = {variant: summarise(records[variant]) for variant in variants}
-        for variant in variants:
+        for variant in variants if profile.memory_extras else ():
             largest = max(job.operations or 0 for job in jobs if job.variant == variant)
             flamegraph(memray_dir / f"{variant}-{largest}-0.bin", memray_dir / f"{variant}-flamegraph.html")
     except WorkerFailed as exc:

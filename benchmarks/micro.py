@@ -64,7 +64,7 @@ class MicroProfile:
 
 
 PROFILES: dict[str, MicroProfile] = {
-    "quick": MicroProfile(processes=3, values=4, warmups=1),
+    "quick": MicroProfile(processes=2, values=5, warmups=1),
     "default": MicroProfile(processes=6, values=5, warmups=1),
     "full": MicroProfile(processes=20, values=20, warmups=2),
 }

@@ -10,7 +10,7 @@ interpreter each import once and run every case of the profile in rounds: one va
 round, in an order shuffled per round with a seeded RNG. Cases of one scenario (the variants a
 verdict compares) stay next to each other within a round, so a burst lands on both; a value's
 partner is the other case's value from the same process and round. A zero-latency run takes tens of
-milliseconds, so those cases run 3 times per round (paired by repeat). Processes alternate between
+milliseconds, so those cases run twice per round (paired by repeat). Processes alternate between
 interpreters (3.11, 3.12, 3.13, 3.11, ...) so cross-interpreter comparisons are interleaved too.
 
 Each worker first runs every case once at zero latency (warm-up: the same code paths, imports and
@@ -58,7 +58,7 @@ WORKER_STARTUP_S = 2.5  # importing agno and openai dominates a worker's start
 VALIDATION_EXIT_CODE = 3
 SEED = 20261123
 WARMUP = "one run of every case at zero latency per process, before its rounds; not recorded"
-ZERO_LATENCY_REPEATS = 3
+ZERO_LATENCY_REPEATS = 2
 
 
 @dataclass(frozen=True)
