@@ -36,14 +36,17 @@ class Suite:
     timing: bool  # its figures are times: it runs alone
     narrowable: bool  # accepts --variant
     profiles: tuple[str, ...] = ("quick", "default", "full")
+    breadth: bool = False  # no verdict compares it across interpreters: where a profile measures its breadth
+    # on the newest interpreter only (Profile.everywhere), so does this suite
+    elsewhere_variants: tuple[str, ...] = ()  # there, on the other interpreters, only these (what verdicts read)
 
 
 # The per-interpreter suites after speed and micro (which interleave interpreters themselves), in order.
 SUITES: tuple[Suite, ...] = (
-    Suite("users", timing=True, narrowable=True, profiles=("default", "full")),
-    Suite("memory", timing=False, narrowable=True),
+    Suite("users", timing=True, narrowable=True, profiles=("default", "full"), breadth=True),
+    Suite("memory", timing=False, narrowable=True, elsewhere_variants=("threads", "taskgroup")),
     Suite("equivalence", timing=False, narrowable=False),
-    Suite("instructions", timing=False, narrowable=True),
+    Suite("instructions", timing=False, narrowable=True, profiles=("default", "full")),  # callgrind: ~12 s start-up
 )
 SHARED_JOBS = 3  # suites that do not depend on timing, at once (memory runs two workers of its own)
 
@@ -81,8 +84,12 @@ def run_logged(command: list[str], log: Path, console: Console, what: str) -> bo
     return False
 
 
-def suite_command(suite: Suite, executable: str, profile: str, run_dir: Path, variants: Sequence[str]) -> list[str]:
+def suite_command(
+    suite: Suite, executable: str, profile: str, run_dir: Path, variants: Sequence[str], newest: bool
+) -> list[str]:
     command = [executable, "-m", f"benchmarks.{suite.module}", "--bench-profile", profile, "--run-dir", str(run_dir)]
+    if not variants and not newest and PROFILES[profile].everywhere is not None:
+        variants = suite.elsewhere_variants
     if suite.narrowable:
         command += [arg for variant in variants for arg in ("--variant", variant)]
     return command
@@ -114,11 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     failures = [] if code == 0 else ["speed"]
     if not args.scenario:  # the other suites have their own workloads; a --scenario narrowing skips them
         failures += run_micro(pythons, profile, args.run_dir, console)
+        newest = max(pythons, key=lambda python: tuple(map(int, python.split("."))))
+        everywhere = PROFILES[profile].everywhere is None
         jobs = [
-            (suite, python, suite_command(suite, executable, profile, args.run_dir, args.variant))
+            (suite, python, suite_command(suite, executable, profile, args.run_dir, args.variant, python == newest))
             for python, executable in pythons.items()
             for suite in SUITES
-            if profile in suite.profiles
+            if profile in suite.profiles and (everywhere or not suite.breadth or python == newest)
         ]
         for job in (job for job in jobs if job[0].timing):
             failures += [failed for failed in [run_job(job, args.run_dir, console)] if failed]

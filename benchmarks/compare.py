@@ -34,9 +34,10 @@ class Measured(Protocol):
 class Comparison:
     """numerator / denominator over their paired values."""
 
-    estimate: Estimate | None  # None: no pair survived
+    estimate: Estimate | None  # None: no pair survived, or the two are not comparable
     pairs: int
     dropped: int  # pairs left out because one side ran under heavy CPU steal (or unrecorded steal)
+    mismatch: str = ""  # why the two may not be compared at all
 
     @property
     def too_few(self) -> bool:
@@ -44,6 +45,8 @@ class Comparison:
 
     def describe(self) -> str:
         """Why there is no interval, for tables and verdict reasons."""
+        if self.mismatch:
+            return f"not comparable: {self.mismatch}"
         steal = f", {self.dropped} dropped for CPU steal" if self.dropped else ""
         return f"too few values ({self.pairs} pairs{steal}; at least {MIN_PAIRS} needed)"
 
@@ -51,6 +54,11 @@ class Comparison:
 def compare(numerator: Measured, denominator: Measured, measure: Measure = "wall", above: float = 0.0) -> Comparison:
     """The paired ratio numerator / denominator, its hierarchical bootstrap interval, and what was dropped.
     `above` is taken off both values first: the overhead above a bound (e.g. the critical path) is compared."""
+    hashes = {getattr(side, "scenario_hash", None) for side in (numerator, denominator)}
+    if len(hashes) > 1:  # the same scenario name from two different files (or derivations): different work
+        return Comparison(
+            None, 0, 0, "their scenario files differ (content hashes " + " vs ".join(map(str, hashes)) + ")"
+        )
     value_of = _MEASURES[measure]
     other = {s.key: s for s in denominator.samples}
     groups: dict[int, list[float]] = {}

@@ -60,6 +60,9 @@ class Profile:
     equivalence_scenarios: tuple[str, ...] = ()  # shipped scenarios checked for equivalence; () = all
     # Cases of a scenario (by case scenario name, e.g. "report-5@zero") kept to fewer variants.
     narrowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Speed cases measured on every interpreter (by scenario name); the rest only on the run's newest one.
+    # None: every case everywhere. What a cross-interpreter verdict compares must be in here.
+    everywhere: tuple[str, ...] | None = None
     description: str = ""
 
 
@@ -91,8 +94,8 @@ PROFILES: dict[str, Profile] = {
     ),
     "default": Profile(
         name="default",
-        processes=3,
-        rounds=2,
+        processes=2,
+        rounds=3,
         scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
         zero_latency=("report-5",),
         realistic=(),
@@ -101,7 +104,9 @@ PROFILES: dict[str, Profile] = {
         users=(1, 10, 100),
         legacy_pools=("default",),
         memory_samples=2,
-        description="every shipped scenario, the fan-out and pool sweeps, zero latency, users up to 100",
+        everywhere=("report-5", "report-5@zero", "report-5-failure"),
+        description="report-5 (default and zero latency, and its failure) on every interpreter; every shipped "
+        "scenario and the fan-out and pool sweeps on the newest; users up to 100",
     ),
     "full": Profile(
         name="full",
@@ -195,6 +200,13 @@ def expand(
     if variants:
         cases = [c for c in cases if c.variant in variants]
     return cases
+
+
+def on_interpreter(profile: Profile, cases: list[BenchCase], newest: bool) -> list[BenchCase]:
+    """The cases an interpreter measures: all on the run's newest, those the profile names `everywhere` elsewhere."""
+    if newest or profile.everywhere is None:
+        return cases
+    return [case for case in cases if case.scenario.name in profile.everywhere]
 
 
 def pool_workers(pool: PoolChoice | PoolSize, fanout: int) -> int:

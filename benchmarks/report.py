@@ -26,9 +26,10 @@ from benchmarks.figures import draw_all
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
 from benchmarks.stats import MIN_PAIRS
+from benchmarks.summary import instruction_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SUITES = ("speed", "memory", "equivalence", "micro")
+SUITES = ("speed", "memory", "equivalence", "micro", "instructions")
 ENVIRONMENT_KEYS = (
     "python_version",
     "python_build",
@@ -49,11 +50,18 @@ def gaps(results: RunResults) -> list[str]:
         "memory": results.memory,
         "equivalence": results.equivalence,
         "micro": results.micro,
+        "instructions": results.instructions,
     }
+    counted = results.manifest.get("profile") != "quick"  # quick measures no instruction counts, by design
     for python in results.pythons:
-        absent = [suite for suite in SUITES if python not in suites[suite]]
+        absent = [suite for suite in SUITES if python not in suites[suite] and (counted or suite != "instructions")]
         if absent:
             found.append(f"Python {python}: no {', '.join(absent)} results")
+        measured = results.instructions.get(python)
+        if measured is not None and measured.unavailable:
+            found.append(f"Python {python}: instruction counts unavailable: {measured.unavailable}")
+    if not counted:
+        found.append("instruction counts are not measured in the quick profile (callgrind start-up is ~12 s per run)")
     if not results.pythons:
         found.append("no results at all in raw/")
     return found
@@ -83,6 +91,7 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
         "conditions": run_conditions(results),
         "gaps": gaps(results),
         "claims": [verdict.to_json() for verdict in verdicts],
+        "instructions": instruction_rows(results),
     }
 
 
@@ -127,6 +136,7 @@ def _page(results: RunResults, document: dict[str, Any], images: dict[str, str])
         raw_links=raw_links,
         flamegraphs=flamegraphs,
         min_pairs=MIN_PAIRS,
+        instructions=document["instructions"],
     )
 
 

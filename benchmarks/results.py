@@ -11,7 +11,8 @@ from typing import Any
 
 import pyperf
 
-from benchmarks.run_dir import MANIFEST, raw_dir
+from benchmarks.instructions import InstructionResults, InstructionsFileError, read_instructions
+from benchmarks.run_dir import MANIFEST, PLAN_FILE, raw_dir
 from benchmarks.steal import DISTURBED_ABOVE
 from benchmarks.suite_results import EquivalenceResult, MemoryResult, ResultsError, parse_equivalence, parse_memory
 
@@ -136,11 +137,18 @@ class RunResults:
     memory: dict[str, MemoryResult] = field(default_factory=dict)  # python -> raw/<python>.memory.json
     equivalence: dict[str, EquivalenceResult] = field(default_factory=dict)  # python -> raw/<python>.equivalence.json
     micro: dict[str, dict[str, MicroResult]] = field(default_factory=dict)  # python -> benchmark -> result
+    speed_plan: dict[str, Any] = field(default_factory=dict)  # raw/speed-plan.json: what speed set out to measure
+    instructions: dict[str, InstructionResults] = field(default_factory=dict)  # python -> raw/<python>.instructions
+
+    def expected_cases(self) -> set[tuple[str, str]]:
+        """(case name, python) the speed suite set out to measure: with what was measured, what is missing."""
+        planned: dict[str, list[str]] = self.speed_plan.get("cases", {})
+        return {(name, python) for python, names in planned.items() for name in names}
 
     @property
     def pythons(self) -> list[str]:
         """Every interpreter with any result, oldest first."""
-        found = {*self.environments, *self.memory, *self.equivalence, *self.micro}
+        found = {*self.environments, *self.memory, *self.equivalence, *self.micro, *self.instructions}
         return sorted(found, key=lambda v: tuple(int(p) for p in v.split(".")))
 
     @property
@@ -160,6 +168,11 @@ def load_run(run_dir: Path) -> RunResults:
     manifest_path = run_dir / MANIFEST
     manifest = _read_json(manifest_path) if manifest_path.exists() else {"run_id": run_dir.name}
     results = RunResults(run_dir=run_dir, manifest=manifest)
+    plan_path = raw_dir(run_dir) / PLAN_FILE
+    if plan_path.exists():
+        results.speed_plan = _read_json(plan_path)
+        if not isinstance(results.speed_plan.get("cases"), dict):
+            raise ResultsError(f"{plan_path}: no 'cases' per interpreter (not a speed plan)")
     for suite_path in sorted(p for p in raw_dir(run_dir).glob("*.json") if SUITE_NAME.match(p.name)):
         python = suite_path.name.removesuffix(".json")
         samples = _read_speed_samples(raw_dir(run_dir) / f"{python}.samples.jsonl")
@@ -174,6 +187,11 @@ def load_run(run_dir: Path) -> RunResults:
     for equivalence_path in sorted(raw_dir(run_dir).glob("*.equivalence.json")):
         python = equivalence_path.name.removesuffix(".equivalence.json")
         results.equivalence[python] = parse_equivalence(_read_json(equivalence_path), str(equivalence_path))
+    for path in sorted(raw_dir(run_dir).glob("*.instructions.json")):
+        try:
+            results.instructions[path.name.removesuffix(".instructions.json")] = read_instructions(path)
+        except InstructionsFileError as exc:
+            raise ResultsError(str(exc)) from exc
     for micro_path in sorted(raw_dir(run_dir).glob("*.micro.json")):
         python = micro_path.name.removesuffix(".micro.json")
         steal = _read_micro_steal(raw_dir(run_dir) / f"{python}.micro.samples.jsonl")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 REPORTS_ROOT = Path("reports")
 MANIFEST = "run.json"
+PLAN_FILE = "speed-plan.json"  # raw/: the speed cases and interpreters a run set out to measure
 
 
 def new_run_id() -> str:

@@ -45,9 +45,18 @@ import pyperf
 from rich.console import Console
 
 from benchmarks.environment import environment
-from benchmarks.matrix import POOLED_VARIANTS, PROFILES, BenchCase, Profile, expand, pool_workers, with_latency
+from benchmarks.matrix import (
+    POOLED_VARIANTS,
+    PROFILES,
+    BenchCase,
+    Profile,
+    expand,
+    on_interpreter,
+    pool_workers,
+    with_latency,
+)
 from benchmarks.pyperf_runner import suite_progress
-from benchmarks.run_dir import atomic_write_text, raw_dir, write_pyperf_suite
+from benchmarks.run_dir import PLAN_FILE, atomic_write_json, atomic_write_text, raw_dir, write_pyperf_suite
 from benchmarks.steal import DISTURBED_ABOVE, StealMeter
 from scenarios import shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
@@ -157,7 +166,8 @@ def _run_validated(case: BenchCase, warmup: bool = False) -> Execution:
 
 
 def _worker_main(args: argparse.Namespace) -> int:
-    cases = expand(PROFILES[args.bench_profile], shipped_scenarios(), args.scenario, args.variant)
+    profile = PROFILES[args.bench_profile]
+    cases = on_interpreter(profile, expand(profile, shipped_scenarios(), args.scenario, args.variant), args.newest)
     plan = Plan(args.processes, args.rounds, args.seed)
 
     def emit(record: dict[str, Any]) -> None:
@@ -235,18 +245,23 @@ class InterpreterResults:
 
 def measure(
     pythons: dict[str, str],
-    cases: Sequence[BenchCase],
+    cases: dict[str, list[BenchCase]],
     plan: Plan,
     run_dir: Path,
     options: dict[str, Any],
     console: Console,
 ) -> dict[str, InterpreterResults]:
-    """Run plan.processes workers per interpreter, alternating interpreters, writing each suite after every worker."""
+    """Run plan.processes workers per interpreter, alternating interpreters, writing each suite after every worker.
+    `cases` per interpreter; the one with every case of the profile is the run's newest."""
     for python in pythons:  # this invocation owns these files: a re-used run id starts them afresh
         for suffix in (".json", ".samples.jsonl"):
             (raw_dir(run_dir) / f"{python}{suffix}").unlink(missing_ok=True)
+    # What the suite set out to measure, so a run stopped half-way is never read as a whole one.
+    expected = {"profile": options["profile"], "cases": {python: [c.name for c in cases[python]] for python in pythons}}
+    atomic_write_json(raw_dir(run_dir) / PLAN_FILE, expected)
     results = {python: InterpreterResults(python) for python in pythons}
-    per_worker = estimate_worker_s(cases, plan)
+    newest = max(pythons, key=lambda python: tuple(map(int, python.split("."))))
+    per_worker = {python: estimate_worker_s(cases[python], plan) for python in pythons}
     run_meta = {
         "bench_profile": options["profile"],
         "bench_options": json.dumps(options, sort_keys=True),
@@ -256,25 +271,27 @@ def measure(
         "bench_warmup": WARMUP,
     }
     slots = [(worker, python) for worker in range(plan.processes) for python in pythons]
-    by_name = {case.name: case for case in cases}
+    by_name = {case.name: case for python in pythons for case in cases[python]}
     with suite_progress(console, "speed") as progress:
-        task = progress.add_task("starting", total=per_worker * len(slots))
+        task = progress.add_task("starting", total=sum(per_worker[python] for _, python in slots))
         for index, (worker, python) in enumerate(slots, start=1):
             done = progress.tasks[0].completed
             progress.update(task, description=f"[{index}/{len(slots)}] Python {python}, process {worker + 1}")
             records = []
-            for record in _spawn(pythons[python], worker, plan, options):
+            for record in _spawn(pythons[python], worker, plan, options, python == newest):
                 records.append(record)
                 if record["kind"] == "value":
                     progress.advance(task, _case_estimate_s(by_name[record["case"]]))
             results[python].add_worker(worker, records, run_meta)
             results[python].write(run_dir)
-            progress.update(task, completed=done + per_worker)
+            progress.update(task, completed=done + per_worker[python])
     return results
 
 
-def _spawn(python: str, worker: int, plan: Plan, options: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _spawn(python: str, worker: int, plan: Plan, options: dict[str, Any], newest: bool) -> Iterator[dict[str, Any]]:
     command = [python, "-m", "benchmarks.speed", "--worker", str(worker), "--bench-profile", options["profile"]]
+    if newest:
+        command.append("--newest")
     command += ["--processes", str(plan.processes), "--rounds", str(plan.rounds), "--seed", str(plan.seed)]
     for name in options.get("scenario") or ():
         command += ["--scenario", name]
@@ -341,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
+    parser.add_argument("--newest", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
         return _worker_main(args)
@@ -358,8 +376,10 @@ def run_suite(
     """The speed suite on every interpreter given: 0 when every worker finished, 2 nothing to run, 3 one failed."""
     console = Console(stderr=True)
     profile = PROFILES[profile_name]
-    cases = expand(profile, shipped_scenarios(), scenarios, variants)
-    if not cases:
+    every_case = expand(profile, shipped_scenarios(), scenarios, variants)
+    newest = max(pythons, key=lambda python: tuple(map(int, python.split("."))))
+    cases = {python: on_interpreter(profile, every_case, python == newest) for python in pythons}
+    if not every_case:
         console.print(f"no case of profile {profile.name!r} matches --scenario {scenarios} --variant {variants}")
         return 2
     plan = Plan.of(profile)
@@ -370,9 +390,10 @@ def run_suite(
     except SpeedSuiteFailed as exc:
         console.print(f"[red]speed suite stopped: {exc}. Finished workers are kept in {raw_dir(run_dir)}.[/]")
         return VALIDATION_EXIT_CODE
+    counts = ", ".join(f"{len(cases[python])} on {python}" for python in pythons)
     console.print(
-        f"speed: {len(cases)} cases x {plan.processes} processes x {plan.rounds} rounds on Python "
-        f"{', '.join(pythons)} in {time.perf_counter() - started:.0f} s; wrote {raw_dir(run_dir)}/<python>.json"
+        f"speed: cases {counts}, x {plan.processes} processes x {plan.rounds} rounds "
+        f"in {time.perf_counter() - started:.0f} s; wrote {raw_dir(run_dir)}/<python>.json"
     )
     return 0
 

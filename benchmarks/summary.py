@@ -10,6 +10,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -121,6 +122,56 @@ def render_users_table(results: RunResults) -> Table:
     return table
 
 
+def instruction_rows(results: RunResults) -> list[dict[str, Any]]:
+    """Per case and interpreter: median instructions per zero-latency run, spread, ratios to taskgroup and 3.11."""
+    rows = []
+    for python, measured in sorted(results.instructions.items()):
+        for name, case in sorted(measured.cases.items()):
+            reference = measured.cases.get(f"{case.scenario}/taskgroup")
+            baseline = results.instructions.get("3.11")
+            older = None if baseline is None or python == "3.11" else baseline.cases.get(name)
+            rows.append(
+                {
+                    "case": name,
+                    "python": python,
+                    "runs": len(case.instructions),
+                    "median": case.median,
+                    "spread": (max(case.instructions) - min(case.instructions)) / min(case.instructions),
+                    "ratio_to_taskgroup": None if reference is None else case.median / reference.median,
+                    "ratio_to_311": None if older is None else older.median / case.median,
+                }
+            )
+    return rows
+
+
+def render_instructions_table(results: RunResults) -> Table:
+    table = Table(
+        title="Instructions per zero-latency run (valgrind callgrind): the same whatever the machine's load",
+        caption="median of the counted runs; spread = (max - min) / min; × taskgroup = this / taskgroup's count; "
+        "3.11 / this = fewer instructions than on 3.11 when above 1",
+    )
+    for column in ("case", "python", "runs", "instructions", "spread", "× taskgroup", "3.11 / this"):
+        table.add_column(column, justify="left" if column in ("case", "python") else "right")
+    for row in instruction_rows(results):
+        table.add_row(
+            row["case"],
+            row["python"],
+            str(row["runs"]),
+            f"{row['median'] / 1e6:,.1f} M",
+            f"{row['spread']:.2%}",
+            _optional_ratio(row["ratio_to_taskgroup"]),
+            _optional_ratio(row["ratio_to_311"]),
+        )
+    for python, measured in sorted(results.instructions.items()):
+        if measured.unavailable:
+            table.add_row("-", python, "", "", "", "", f"not measured: {measured.unavailable}")
+    return table
+
+
+def _optional_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 MEMORY_COLUMNS = ("rss", "uss", "vms", "tracemalloc_peak", "memray_peak")
 
 
@@ -205,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
                     "rows": rows,
                     "users": results.users,
                     "memory": {python: asdict(memory)["variants"] for python, memory in results.memory.items()},
+                    "instructions": instruction_rows(results),
+                    "instructions_unavailable": {
+                        python: measured.unavailable
+                        for python, measured in results.instructions.items()
+                        if measured.unavailable
+                    },
                 }
             )
         )
@@ -219,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(render_users_table(results))
     if results.memory:
         console.print(render_memory_table(results.memory))
+    if results.instructions:
+        console.print(render_instructions_table(results))
     return 0
 
 

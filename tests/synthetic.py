@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,13 @@ from benchmarks.speed import InterpreterResults
 from benchmarks.suite_results import parse_equivalence, parse_memory
 
 WORKERS = 2
+
+
+def _stable_seed(*parts: str) -> int:
+    """The same synthetic values in every process (hash() of a string changes with PYTHONHASHSEED)."""
+    return zlib.crc32("/".join(parts).encode())
+
+
 ROUNDS = 6
 
 
@@ -60,7 +68,7 @@ def case(
     taken = samples(
         scale,
         noise=noise,
-        seed=hash((scenario, variant, python)) if seed is None else seed,
+        seed=_stable_seed(scenario, variant, python) if seed is None else seed,
         first_chunk=first_chunk,
         **sample_options,
     )
@@ -85,7 +93,7 @@ def case(
 
 
 def micro(name: str, python: str, scale: float, noise: float = 0.02) -> MicroResult:
-    return MicroResult(name, python, samples(scale, noise=noise, seed=hash((name, python)), workers=3, rounds=4))
+    return MicroResult(name, python, samples(scale, noise=noise, seed=_stable_seed(name, python), workers=3, rounds=4))
 
 
 def run(cases: list[CaseResult] | tuple[()] = (), **suites: Any) -> RunResults:
@@ -155,3 +163,30 @@ def write_speed_suite(run_dir: Path, python: str, cases: list[CaseResult]) -> No
             ]
         suite.add_worker(worker, records, {"bench_profile": "quick", "bench_options": "{}"})
     suite.write(run_dir)
+
+
+def write_instructions(
+    run_dir: Path, python: str, counts: dict[str, list[int]], unavailable: str | None = None
+) -> None:
+    """raw/<python>.instructions.json as benchmarks/instructions.py writes it: variant -> counts of report-5@zero."""
+    cases = {
+        f"report-5@zero/{variant}": {
+            "scenario": "report-5@zero",
+            "variant": variant,
+            "scenario_hash": "ab",
+            "instructions": runs,
+            "warmups": 1,
+        }
+        for variant, runs in counts.items()
+    }
+    data = {
+        "schema": 1,
+        "python": python,
+        "profile": "default",
+        "metadata": {},
+        "method": "counted",
+        "unavailable": unavailable,
+        "cases": cases,
+    }
+    (run_dir / "raw").mkdir(parents=True, exist_ok=True)
+    (run_dir / "raw" / f"{python}.instructions.json").write_text(json.dumps(data))

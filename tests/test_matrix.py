@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.cli import PROFILE_NAMES
-from benchmarks.matrix import PROFILES, expand, with_fanout, with_latency, with_pool
+from benchmarks.matrix import PROFILES, expand, on_interpreter, with_fanout, with_latency, with_pool
 from scenarios.critical_path import critical_path
 from tests.conftest import SHIPPED
 
@@ -48,6 +48,16 @@ def test_quick_measures_what_every_verdict_decides_on() -> None:
     assert {"report-5@zero/taskgroup", "report-5@zero/gather"} <= names  # C4's, and C3b's with report-5
     assert "report-5/legacy" in names  # C5's
     assert {"report-5-failure/taskgroup", "report-5-failure/gather"} <= names  # C7's
+
+
+def test_default_measures_its_breadth_on_the_newest_interpreter_and_report_5_everywhere() -> None:
+    default = PROFILES["default"]
+    cases = expand(default, SHIPPED)
+    elsewhere = on_interpreter(default, cases, newest=False)
+    assert {c.scenario.name for c in elsewhere} == {"report-5", "report-5@zero", "report-5-failure"}
+    assert on_interpreter(default, cases, newest=True) == cases
+    quick = expand(PROFILES["quick"], SHIPPED)
+    assert on_interpreter(PROFILES["quick"], quick, newest=False) == quick  # quick measures everything everywhere
 
 
 def test_filters_narrow_by_scenario_base_and_variant() -> None:

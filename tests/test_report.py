@@ -13,7 +13,7 @@ from benchmarks.report import main as report_main
 from benchmarks.report import render
 from benchmarks.run_dir import write_manifest
 from tests.browser import artifacts_dir, check_report_in_browser, require_chromium
-from tests.synthetic import case, write_speed_suite
+from tests.synthetic import case, write_instructions, write_speed_suite
 
 VERDICTS = {"holds", "refuted", "conditional", "inconclusive"}
 
@@ -97,6 +97,8 @@ def run_dir(tmp_path: Path) -> Path:
         _memory(raw, python)
         _equivalence(raw, python)
         _micro(raw, python, micro_speedup)
+    for python in ("3.11", "3.12"):
+        write_instructions(directory, python, {"threads": [412_000_000, 412_100_000], "taskgroup": [415_000_000]})
     flamegraphs = directory / "memray" / "3.12"
     flamegraphs.mkdir(parents=True)
     (flamegraphs / "threads-flamegraph.html").write_text("<html><body>flamegraph</body></html>")
@@ -127,12 +129,15 @@ def test_results_json_has_a_verdict_with_figure_interval_condition_and_source_fo
     assert claims["C6"]["verdict"] == "holds" and "work done differs" in claims["C6"]["condition"]
     assert claims["C7"]["verdict"] == "holds"
     assert "Python 3.13 was not found on this machine" in document["gaps"]
+    assert "instruction counts are not measured in the quick profile" in " ".join(document["gaps"])
+    assert {(row["case"], row["python"]) for row in document["instructions"]} >= {("report-5@zero/threads", "3.12")}
 
 
 def test_the_page_has_the_verdict_table_figures_and_relative_links_only(run_dir: Path) -> None:
     index, _ = render(run_dir)
     html = index.read_text()
     assert '<table id="verdicts">' in html
+    assert 'id="instructions"' in html and "412.1 M" in html
     for claim in ("C1", "C2b", "C3a", "C3b", "C4", "C5", "C7"):
         assert f'src="figures/{claim.lower()}.png"' in html
         assert (run_dir / "figures" / f"{claim.lower()}.png").stat().st_size > 1000
@@ -150,8 +155,8 @@ def test_a_partial_run_renders_with_its_gaps_stated(tmp_path: Path) -> None:
     verdicts = {claim["id"]: claim["verdict"] for claim in document["claims"]}
     assert verdicts["C2a"] == verdicts["C2b"] == "refuted"
     assert all(verdicts[c] == "inconclusive" for c in ("C1", "C3a", "C3b", "C4", "C5", "C6", "C7"))
-    assert "Python 3.12: no speed, equivalence, micro results" in document["gaps"]
-    assert "no speed, equivalence, micro results" in (directory / "index.html").read_text()
+    assert "Python 3.12: no speed, equivalence, micro, instructions results" in document["gaps"]
+    assert "no speed, equivalence, micro, instructions results" in (directory / "index.html").read_text()
 
 
 def test_an_unreadable_result_names_the_file_and_leaves_no_report(

@@ -15,7 +15,7 @@ from benchmarks.results import ResultsError, load_run
 from benchmarks.run_dir import atomic_write_text, point_latest, write_manifest
 from benchmarks.summary import main as summary_main
 from benchmarks.summary import ratio_to_taskgroup, summary_rows
-from tests.synthetic import case, write_speed_suite
+from tests.synthetic import case, write_instructions, write_speed_suite
 
 
 @pytest.fixture
@@ -168,3 +168,27 @@ def test_the_interpreter_build_is_described_for_cross_interpreter_comparisons() 
     assert python_build("'--prefix=/x' '--enable-optimizations' '--with-lto'") == "PGO, LTO"
     assert python_build("'--prefix=/x' '--enable-shared'") == "no PGO, no LTO, shared libpython"
     assert environment()["python_build"] == python_build()
+
+
+def test_instruction_counts_are_read_and_summarised(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_instructions(
+        run_dir, "3.11", {"threads": [412_000_000, 412_100_000], "taskgroup": [415_000_000, 415_000_000]}
+    )
+    write_instructions(run_dir, "3.12", {"taskgroup": [420_000_000, 420_100_000]})
+    write_instructions(run_dir, "3.13", {}, unavailable="valgrind not found on PATH: apt-get install valgrind")
+    results = load_run(run_dir)
+    assert results.instructions["3.11"].cases["report-5@zero/threads"].median == 412_050_000
+    assert summary_main([str(run_dir), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    rows = {(r["case"], r["python"]): r for r in document["instructions"]}
+    assert rows["report-5@zero/threads", "3.11"]["ratio_to_taskgroup"] == pytest.approx(412.05 / 415)
+    assert rows["report-5@zero/taskgroup", "3.12"]["ratio_to_311"] == pytest.approx(415 / 420.05)
+    assert document["instructions_unavailable"] == {"3.13": "valgrind not found on PATH: apt-get install valgrind"}
+    assert summary_main([str(run_dir)]) == 0
+    assert "not measured: valgrind not found" in capsys.readouterr().out
+
+
+def test_an_unreadable_instructions_file_is_named(run_dir: Path) -> None:
+    write_instructions(run_dir, "3.11", {"threads": [-5]})
+    with pytest.raises(ResultsError, match=r"3\.11\.instructions\.json"):
+        load_run(run_dir)

@@ -1,4 +1,4 @@
-"""CPU steal: read from /proc/stat, turned into a share of the machine, and distrusted by the verdicts."""
+"""Paired comparisons: CPU steal and run-queue delay read per value, disturbed pairs dropped, mismatches refused."""
 
 from __future__ import annotations
 
@@ -75,3 +75,9 @@ def test_a_value_that_waited_in_the_run_queue_is_disturbed() -> None:
     waited = case("report-5", "threads", 2.0, run_queue=0.3)
     comparison = compare(waited, case("report-5", "taskgroup", 1.0))
     assert comparison.pairs == 0 and comparison.dropped == 12
+
+
+def test_cases_from_different_scenario_files_are_not_compared() -> None:
+    other_file = replace(case("report-5", "threads", 2.0), scenario_hash="cd")
+    comparison = compare(other_file, case("report-5", "taskgroup", 1.0))
+    assert comparison.estimate is None and "scenario files differ" in comparison.describe()

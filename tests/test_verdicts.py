@@ -6,10 +6,12 @@ conditional (the primary comparisons split) and inconclusive (unclear, too few v
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks import equivalence
 from benchmarks.claims import CLAIMS, REGISTRY, decide_all
 from benchmarks.claims.base import Evidence, ladder
 from benchmarks.claims.c1_threads_speedup import decide as decide_c1
@@ -18,8 +20,9 @@ from benchmarks.claims.c3_python312 import decide_cited, decide_workflow
 from benchmarks.claims.c4_gather import decide as decide_c4
 from benchmarks.claims.c5_streaming import decide as decide_c5
 from benchmarks.claims.c6_c7_behaviour import decide_identical, decide_structured
-from benchmarks.results import RunResults
-from tests.synthetic import case, micro, run
+from benchmarks.environment import python_tag
+from benchmarks.results import RunResults, load_run
+from tests.synthetic import case, micro, run, write_instructions
 
 # --- the ladder ---------------------------------------------------------------------------
 
@@ -317,3 +320,54 @@ def test_c7_every_outcome() -> None:
     split.equivalence["3.13"] = split.equivalence["3.12"]  # the same observations on 3.13
     assert decide_structured(split).verdict == "conditional"
     assert decide_structured(run()).verdict == "inconclusive"
+
+
+# --- incomplete and stale runs -------------------------------------------------------------
+
+
+def test_a_run_stopped_before_its_primary_cases_is_not_measured_never_refuted() -> None:
+    results = _c1({"3.12": 1.1})  # on its own this would refute C1
+    names = ["report-5/threads", "report-5/taskgroup", "fanout-25/threads@pool-default", "fanout-25/taskgroup"]
+    results.speed_plan = {"profile": "default", "cases": {"3.12": names, "3.13": names}}
+    verdict = decide_c1(results)
+    assert verdict.verdict == "inconclusive"
+    assert (
+        verdict.reason.startswith("not measured: 2 of 4 primary cases") and "report-5/threads on 3.13" in verdict.reason
+    )
+    results.speed_plan["cases"] = {"3.12": names}
+    assert decide_c1(results).verdict == "refuted"  # whole again: the fan-out cases are not primary
+
+
+def test_the_equivalence_suite_leaves_no_stale_result_when_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = tmp_path / "raw" / f"{python_tag()}.equivalence.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the workflow broke")
+
+    monkeypatch.setattr(equivalence, "execute", broken)
+    with pytest.raises(RuntimeError):
+        equivalence.main(["--bench-profile", "quick", "--run-dir", str(tmp_path)])
+    assert not stale.exists()
+
+
+def test_instruction_counts_are_context_in_c1_and_c3b_never_a_vote(tmp_path: Path) -> None:
+    for python, counts in (("3.11", [415e6, 415.2e6]), ("3.12", [420e6, 420.1e6])):
+        write_instructions(
+            tmp_path, python, {"threads": [412_000_000, 412_100_000], "taskgroup": [int(c) for c in counts]}
+        )
+    counted = load_run(tmp_path).instructions
+    results = _c3({"3.12": 2.0}, {"3.12": 1.8})
+    results.cases += _c1({"3.11": 2.5, "3.12": 2.5}).cases
+    results.instructions = counted
+    c1 = decide_c1(results)
+    assert c1.verdict == "holds"  # threads cost ~1% fewer instructions, yet wait 2.5x longer: time decides
+    (row,) = [e for e in c1.evidence if e.facts.get("kind") == "instructions" and e.python == "3.12"]
+    assert not row.primary and row.value == pytest.approx(412.05 / 420.05, rel=1e-3) and row.supports == "no"
+    c3 = decide_workflow(results)
+    assert c3.verdict == "holds"
+    (row,) = [e for e in c3.evidence if e.facts.get("kind") == "instructions"]
+    assert not row.primary and row.value == pytest.approx(415.1 / 420.05, rel=1e-3)

@@ -14,11 +14,13 @@ The ladder, written once here:
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from benchmarks.compare import Comparison
+from benchmarks.results import RunResults
 from benchmarks.stats import Estimate
 
 Outcome = Literal["holds", "refuted", "conditional", "inconclusive"]
@@ -140,7 +142,7 @@ def from_comparison(
     """Evidence from a paired comparison; too few pairs leaves it unclear with why; None if nothing paired."""
     estimate = comparison.estimate
     if estimate is None:
-        if not comparison.dropped:
+        if not (comparison.dropped or comparison.mismatch):
             return None
         facts = {**facts, "pairs_dropped_for_steal": comparison.dropped}
         return Evidence(label, python, math.nan, None, None, "unclear", primary, 0, comparison.describe(), facts)
@@ -159,6 +161,23 @@ def from_comparison(
         note,
         facts,
     )
+
+
+def from_counts(
+    label: str,
+    python: str,
+    numerator: Sequence[int],
+    denominator: Sequence[int],
+    supports: Callable[[Estimate], Support],
+    facts: dict[str, Any],
+) -> Evidence:
+    """Context from instruction counts (callgrind): the ratio of medians, bounded by the runs' extremes. Counts do
+    not move with the machine's load, so this shows the CPU work a comparison is about, never decides it."""
+    value = statistics.median(numerator) / statistics.median(denominator)
+    low, high = min(numerator) / max(denominator), max(numerator) / min(denominator)
+    estimate = Estimate(value, low, high, min(len(numerator), len(denominator)), "instructions, callgrind")
+    facts = {**facts, "kind": "instructions"}
+    return Evidence(label, python, value, low, high, supports(estimate), False, None, "", facts)
 
 
 def decided(
@@ -198,6 +217,17 @@ def decided(
         method,
         mde,
     )
+
+
+def unmeasured_primary(results: RunResults, is_primary: Callable[[str, str], bool]) -> str | None:
+    """Why a claim may not be decided: primary speed cases the run set out to measure (raw/speed-plan.json)
+    but did not, e.g. a run stopped half-way. `is_primary(scenario, variant)`; None when none is missing."""
+    expected = {(name, python) for name, python in results.expected_cases() if is_primary(*name.split("/", 1))}
+    missing = sorted(expected - {(case.name, case.python) for case in results.cases})
+    if not missing:
+        return None
+    named = ", ".join(f"{name} on {python}" for name, python in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return f"not measured: {len(expected) - len(missing)} of {len(expected)} primary cases ({named} missing)"
 
 
 def not_measured(claim: Claim, why: str) -> Verdict:

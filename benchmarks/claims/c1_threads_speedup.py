@@ -22,10 +22,12 @@ from benchmarks.claims.base import (
     Verdict,
     decided,
     from_comparison,
+    from_counts,
     headline_of,
     labels,
     not_measured,
     support,
+    unmeasured_primary,
     where,
 )
 from benchmarks.claims.plot import errors, mark_too_few
@@ -33,6 +35,7 @@ from benchmarks.compare import compare
 from benchmarks.results import CaseResult, RunResults
 from benchmarks.stats import HIERARCHICAL
 
+PAIR = ("threads", "taskgroup")
 THRESHOLD = 2.0  # "2-5x": the low end
 CLAIM = Claim(
     id="C1",
@@ -50,7 +53,13 @@ CLAIM = Claim(
 )
 
 
+SHIPPED_REPORTS = ("report-5", "report-25")
+
+
 def decide(results: RunResults) -> Verdict:
+    gap = unmeasured_primary(results, lambda scenario, variant: scenario in SHIPPED_REPORTS and variant in PAIR)
+    if gap:
+        return not_measured(CLAIM, gap)
     evidence: list[Evidence] = []
     for case in results.cases:
         reference = results.find(case.scenario, "taskgroup", case.python)
@@ -76,6 +85,14 @@ def decide(results: RunResults) -> Verdict:
             evidence.append(row)
     if not any(e.primary for e in evidence):
         return not_measured(CLAIM, "no shipped report scenario measured both threads (default pool) and taskgroup")
+    for python, measured in sorted(results.instructions.items()):
+        threads, taskgroup = (measured.cases.get(f"report-5@zero/{variant}") for variant in PAIR)
+        if threads is not None and taskgroup is not None:
+            facts = {"scenario": "report-5@zero", "measure": "instructions per zero-latency run"}
+            label = "report-5@zero, instructions per run (CPU work, no waiting)"
+            evidence.append(
+                from_counts(label, python, threads.instructions, taskgroup.instructions, lambda e: support(e, 2), facts)
+            )
     headline = headline_of(evidence, lambda e: e.facts["scenario"] == "report-5")
     figure_text = f"threads / taskgroup = {headline.value:.2f}x on {headline.label}, Python {headline.python}"
     sweep = sweep_relation(evidence)
@@ -101,7 +118,8 @@ def _pool_model(case: CaseResult) -> float | None:
 
 def sweep_relation(evidence: list[Evidence]) -> str:
     """The speed-up as a power law of calls per pool thread, fitted over every default-latency comparison."""
-    points = [(e.facts["calls_per_thread"], e.value) for e in evidence if e.facts["calls_per_thread"] > 0]
+    timed = [e for e in evidence if e.facts.get("kind") != "instructions" and not math.isnan(e.value)]
+    points = [(e.facts["calls_per_thread"], e.value) for e in timed if e.facts["calls_per_thread"] > 0]
     if len({x for x, _ in points}) < 3:
         return ""
     slope, intercept = np.polyfit([math.log(x) for x, _ in points], [math.log(y) for _, y in points], 1)
@@ -109,7 +127,7 @@ def sweep_relation(evidence: list[Evidence]) -> str:
     if slope > 0:
         crossing = math.exp((math.log(THRESHOLD) - intercept) / slope)
         text += f", reaching 2x at about {crossing:.1f} calls per pool thread"
-    models = [e.facts["pool_model_ratio"] for e in evidence if e.facts.get("pool_model_ratio")]
+    models = [e.facts["pool_model_ratio"] for e in timed if e.facts.get("pool_model_ratio")]
     if models:
         text += f" (the pool-limited model predicts {min(models):.2f}x to {max(models):.2f}x over these cases)"
     return text
@@ -118,6 +136,8 @@ def sweep_relation(evidence: list[Evidence]) -> str:
 def draw(axes: Axes, verdict: Verdict, _: RunResults) -> None:
     series: dict[tuple[str, str], list[Evidence]] = {}
     for row in verdict.evidence:
+        if row.facts.get("kind") == "instructions":
+            continue
         series.setdefault((str(row.facts["pool"]), row.python), []).append(row)
     for (pool, python), rows in sorted(series.items()):
         rows.sort(key=lambda r: r.facts["calls_per_thread"])

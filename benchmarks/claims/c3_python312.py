@@ -20,10 +20,12 @@ from benchmarks.claims.base import (
     Verdict,
     decided,
     from_comparison,
+    from_counts,
     headline_of,
     labels,
     not_measured,
     support,
+    unmeasured_primary,
     version,
     where,
 )
@@ -118,6 +120,11 @@ def decide_workflow(results: RunResults) -> Verdict:
     newer = _newer(results)
     if newer is None:
         return not_measured(WORKFLOW, _missing(results))
+    gap = unmeasured_primary(
+        results, lambda scenario, variant: scenario in (WORKFLOW_ZERO, WORKFLOW_DEFAULT) and variant == "taskgroup"
+    )
+    if gap:
+        return not_measured(WORKFLOW, gap)
     evidence: list[Evidence] = []
     for scenario, label in ((WORKFLOW_ZERO, "zero-latency run"), (WORKFLOW_DEFAULT, "overhead above the bound")):
         old = results.find(scenario, "taskgroup", BASELINE)
@@ -134,6 +141,17 @@ def decide_workflow(results: RunResults) -> Verdict:
                 evidence.append(row)
     if not evidence:
         return not_measured(WORKFLOW, "report-5 (zero or default latency) taskgroup was not measured on 3.11 and 3.12+")
+    counted_before = results.instructions.get(BASELINE)
+    for python in newer:
+        counted_now = results.instructions.get(python)
+        name = f"{WORKFLOW_ZERO}/taskgroup"
+        if counted_before is None or counted_now is None or name not in counted_before.cases:
+            continue
+        if name in counted_now.cases:
+            facts = {"measure": "instructions per zero-latency run", "scenario": WORKFLOW_ZERO}
+            before, now = counted_before.cases[name].instructions, counted_now.cases[name].instructions
+            label = f"{WORKFLOW_ZERO} instructions per run (work, not time)"
+            evidence.append(from_counts(label, python, before, now, lambda e: support(e, SPEEDUP), facts))
     headline = headline_of(evidence, lambda e: e.facts["scenario"] == WORKFLOW_ZERO and e.python == "3.12")
     figure_text = f"{headline.label}: {headline.value:.2f}x from {BASELINE} to {headline.python}"
     conditions: dict[Outcome, str] = {

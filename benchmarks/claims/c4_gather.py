@@ -26,6 +26,7 @@ from benchmarks.claims.base import (
     labels,
     not_measured,
     support,
+    unmeasured_primary,
     where,
 )
 from benchmarks.claims.plot import horizontal_ratios
@@ -50,6 +51,11 @@ CLAIM = Claim(
 
 
 def decide(results: RunResults) -> Verdict:
+    gap = unmeasured_primary(
+        results, lambda scenario, variant: scenario == PRIMARY_SCENARIO and variant in ("taskgroup", "gather")
+    )
+    if gap:
+        return not_measured(CLAIM, gap)
     evidence: list[Evidence] = []
     for case in results.cases:
         gather = results.find(case.scenario, "gather", case.python)

@@ -24,6 +24,7 @@ from benchmarks.claims.base import (
     headline_of,
     labels,
     not_measured,
+    unmeasured_primary,
     where,
 )
 from benchmarks.compare import compare
@@ -48,7 +49,16 @@ CLAIM = Claim(
 )
 
 
+def _primary_case(scenario: str, variant: str) -> bool:
+    """A shipped scenario at its own latency, without an injected failure, for legacy or taskgroup."""
+    shipped = "@" not in scenario and not scenario.startswith("fanout-") and not scenario.endswith("-failure")
+    return shipped and variant in ("legacy", "taskgroup")
+
+
 def decide(results: RunResults) -> Verdict:
+    gap = unmeasured_primary(results, _primary_case)
+    if gap:
+        return not_measured(CLAIM, gap)
     evidence: list[Evidence] = []
     for legacy in results.cases:
         streaming = results.find(legacy.scenario, "taskgroup", legacy.python)

@@ -27,6 +27,7 @@ from benchmarks.claims.base import (
     labels,
     not_measured,
     support,
+    unmeasured_primary,
     version,
     where,
 )
@@ -35,6 +36,7 @@ from benchmarks.matrix import VARIANTS
 from benchmarks.results import RunResults
 from benchmarks.stats import HIERARCHICAL
 
+FAILURE_SCENARIO = "report-5-failure"
 IDENTICAL = Claim(
     id="C6",
     title="The async variants behave identically to the sync one",
@@ -120,6 +122,11 @@ def _cancels_siblings(results: RunResults) -> dict[str, bool]:
 
 
 def decide_structured(results: RunResults) -> Verdict:
+    gap = unmeasured_primary(
+        results, lambda scenario, variant: scenario == FAILURE_SCENARIO and variant in ("taskgroup", "gather")
+    )
+    if gap:
+        return not_measured(STRUCTURED, gap)
     cancels = _cancels_siblings(results)
     evidence: list[Evidence] = []
     for case in results.cases:
