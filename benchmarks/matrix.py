@@ -86,11 +86,12 @@ PROFILES: dict[str, Profile] = {
         equivalence_scenarios=("report-5", "report-5-failure", "chat-3-turns"),
         narrowed=(
             ("report-5", ("threads", "taskgroup", "legacy")),
-            ("report-5@zero", ("threads", "gather", "taskgroup")),
+            ("report-5@zero", ("gather", "taskgroup")),
             ("report-5-failure", ("gather", "taskgroup")),
         ),
-        description="CI gating: 8 cases x 10 paired values (2 processes x 5 rounds), memory at K=10 and 100 "
-        "(no flamegraphs, no report-25 peak): data for every claim's verdict; no fan-out sweep, no instruction counts",
+        description="CI gating: 7 cases x 10 paired values (50 at zero latency; 2 processes x 5 rounds), memory "
+        "at K=10 and 100 (no flamegraphs, no report-25 peak): data for every claim's verdict; no fan-out sweep, "
+        "no instruction counts",
     ),
     "default": Profile(
         name="default",

@@ -10,8 +10,9 @@ interpreter each import once and run every case of the profile in rounds: one va
 round, in an order shuffled per round with a seeded RNG. Cases of one scenario (the variants a
 verdict compares) stay next to each other within a round, so a burst lands on both; a value's
 partner is the other case's value from the same process and round. A zero-latency run takes tens of
-milliseconds, so those cases run twice per round (paired by repeat). Processes alternate between
-interpreters (3.11, 3.12, 3.13, 3.11, ...) so cross-interpreter comparisons are interleaved too.
+milliseconds and varies ~15% from run to run, so those cases run 5 times per round (paired by repeat).
+Processes alternate between interpreters (3.11, 3.12, 3.13, 3.11, ...) so cross-interpreter
+comparisons are interleaved too.
 
 Each worker first runs every case once at zero latency (warm-up: the same code paths, imports and
 caches, without paying the mock's waits), then its rounds. A round in which some value ran under
@@ -36,7 +37,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ WORKER_STARTUP_S = 2.5  # importing agno and openai dominates a worker's start
 VALIDATION_EXIT_CODE = 3
 SEED = 20261123
 WARMUP = "one run of every case at zero latency per process, before its rounds; not recorded"
-ZERO_LATENCY_REPEATS = 2
+ZERO_LATENCY_REPEATS = 5  # a zero-latency run varies ~15% here: C4's 5% margin needs tens of pairs
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Plan:
 
     @property
     def max_extra_rounds(self) -> int:
-        """Rounds a process may add in place of rounds disturbed by CPU steal."""
+        """Rounds a process may add in place of rounds disturbed by CPU steal or run-queue delay."""
         return max(1, self.rounds // 2)
 
     @classmethod
@@ -113,7 +114,7 @@ def round_order(cases: Sequence[BenchCase], seed: int, worker: int, round_index:
 # --- the worker: one process, every case, in rounds -----------------------------------------
 
 
-def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Any) -> None:
+def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Callable[[dict[str, Any]], None]) -> None:
     """Warm up every case, then run rounds until `plan.rounds` undisturbed ones (or the extra rounds run out),
     calling `emit(record)` for every measured value and at the end of every round."""
     for case in cases:
