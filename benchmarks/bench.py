@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from benchmarks import micro, speed
+from benchmarks.interpreters import newest as newest_python
 from benchmarks.matrix import PROFILES
 
 
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = [] if code == 0 else ["speed"]
     if not args.scenario:  # the other suites have their own workloads; a --scenario narrowing skips them
         failures += run_micro(pythons, profile, args.run_dir, console)
-        newest = max(pythons, key=lambda python: tuple(map(int, python.split("."))))
+        newest = newest_python(pythons)
         everywhere = PROFILES[profile].everywhere is None
         jobs = [
             (suite, python, suite_command(suite, executable, profile, args.run_dir, args.variant, python == newest))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
@@ -17,6 +18,15 @@ class InterpreterSurvey:
     def missing_message(self) -> str:
         names = ", ".join(f"python{v}" for v in self.missing)
         return f"interpreter(s) not found on PATH: {names} (expose them, e.g. `{PYENV_HINT}`)"
+
+
+def version_key(python: str) -> tuple[int, ...]:
+    """ "3.12" -> (3, 12): interpreters in order, 3.9 before 3.10."""
+    return tuple(int(part) for part in python.split("."))
+
+
+def newest(pythons: Iterable[str]) -> str:
+    return max(pythons, key=version_key)
 
 
 def survey(versions: tuple[str, ...] = SUPPORTED_PYTHONS, path: str | None = None) -> InterpreterSurvey:

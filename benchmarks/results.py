@@ -12,6 +12,7 @@ from typing import Any
 import pyperf
 
 from benchmarks.instructions import InstructionResults, InstructionsFileError, read_instructions
+from benchmarks.interpreters import version_key
 from benchmarks.run_dir import MANIFEST, PLAN_FILE, raw_dir
 from benchmarks.steal import DISTURBED_ABOVE
 from benchmarks.suite_results import EquivalenceResult, MemoryResult, ResultsError, parse_equivalence, parse_memory
@@ -149,7 +150,7 @@ class RunResults:
     def pythons(self) -> list[str]:
         """Every interpreter with any result, oldest first."""
         found = {*self.environments, *self.memory, *self.equivalence, *self.micro, *self.instructions}
-        return sorted(found, key=lambda v: tuple(int(p) for p in v.split(".")))
+        return sorted(found, key=version_key)
 
     @property
     def missing(self) -> list[str]:

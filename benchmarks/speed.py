@@ -46,6 +46,7 @@ import pyperf
 from rich.console import Console
 
 from benchmarks.environment import environment
+from benchmarks.interpreters import newest as newest_python
 from benchmarks.matrix import (
     POOLED_VARIANTS,
     PROFILES,
@@ -261,7 +262,7 @@ def measure(
     expected = {"profile": options["profile"], "cases": {python: [c.name for c in cases[python]] for python in pythons}}
     atomic_write_json(raw_dir(run_dir) / PLAN_FILE, expected)
     results = {python: InterpreterResults(python) for python in pythons}
-    newest = max(pythons, key=lambda python: tuple(map(int, python.split("."))))
+    newest = newest_python(pythons)
     per_worker = {python: estimate_worker_s(cases[python], plan) for python in pythons}
     run_meta = {
         "bench_profile": options["profile"],
@@ -378,7 +379,7 @@ def run_suite(
     console = Console(stderr=True)
     profile = PROFILES[profile_name]
     every_case = expand(profile, shipped_scenarios(), scenarios, variants)
-    newest = max(pythons, key=lambda python: tuple(map(int, python.split("."))))
+    newest = newest_python(pythons)
     cases = {python: on_interpreter(profile, every_case, python == newest) for python in pythons}
     if not every_case:
         console.print(f"no case of profile {profile.name!r} matches --scenario {scenarios} --variant {variants}")

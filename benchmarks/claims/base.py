@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from benchmarks.compare import Comparison
+from benchmarks.interpreters import version_key
 from benchmarks.results import RunResults
 from benchmarks.stats import Estimate
 
@@ -240,8 +241,7 @@ def headline_of(evidence: Sequence[Evidence], preferred: Callable[[Evidence], bo
     return next((e for e in newest if preferred(e) and e.primary), newest[0])
 
 
-def version(python: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in python.split("."))
+version = version_key  # claims sort interpreters oldest first
 
 
 def labels(evidence: Sequence[Evidence], limit: int = 4) -> str:

@@ -91,7 +91,9 @@ def decide(results: RunResults) -> Verdict:
             facts = {"scenario": "report-5@zero", "measure": "instructions per zero-latency run"}
             label = "report-5@zero, instructions per run (CPU work, no waiting)"
             evidence.append(
-                from_counts(label, python, threads.instructions, taskgroup.instructions, lambda e: support(e, 2), facts)
+                from_counts(
+                    label, python, threads.instructions, taskgroup.instructions, lambda e: support(e, THRESHOLD), facts
+                )
             )
     headline = headline_of(evidence, lambda e: e.facts["scenario"] == "report-5")
     figure_text = f"threads / taskgroup = {headline.value:.2f}x on {headline.label}, Python {headline.python}"
