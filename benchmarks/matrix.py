@@ -153,8 +153,11 @@ def with_fanout(scenario: Scenario, tickers: int) -> Scenario:
 
 
 def with_pool(scenario: Scenario, pool: PoolChoice) -> Scenario:
+    """The same workload run by a thread pool of another size. The pool is how the threaded variants run the
+    scenario, not the scenario: its hash, which cases must share to be compared, stays (the case name and
+    `bench_thread_pool_size` say which pool), so threads@pool-32 compares with taskgroup on the same fan-out."""
     size: PoolSize = int(pool) if pool.isdigit() else pool  # type: ignore[assignment]  # "default" | "fanout"
-    return _derived(scenario, scenario.name, thread_pool_size=size)
+    return replace(scenario, thread_pool_size=size)
 
 
 def expand(

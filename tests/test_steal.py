@@ -81,3 +81,13 @@ def test_cases_from_different_scenario_files_are_not_compared() -> None:
     other_file = replace(case("report-5", "threads", 2.0), scenario_hash="cd")
     comparison = compare(other_file, case("report-5", "taskgroup", 1.0))
     assert comparison.estimate is None and "scenario files differ" in comparison.describe()
+
+
+def test_a_pool_size_is_not_a_different_scenario() -> None:
+    from benchmarks.matrix import FANOUT_BASE_FILE, with_fanout, with_pool
+    from scenarios.model import load_scenario
+
+    fanout = with_fanout(load_scenario(FANOUT_BASE_FILE), 25)
+    threads = replace(case("fanout-25", "threads", 2.0), scenario_hash=with_pool(fanout, "32").content_hash)
+    taskgroup = replace(case("fanout-25", "taskgroup", 1.0), scenario_hash=fanout.content_hash)
+    assert compare(threads, taskgroup).pairs == 12
