@@ -8,7 +8,7 @@ them, spawns the workers of all of them, so that what a verdict compares across 
 measured interleaved: speed workers alternate 3.11, 3.12, 3.13, 3.11, ... (benchmarks/speed.py) and
 so do the asyncio microbenchmark processes. Suites whose figures depend on timing (speed, micro,
 users) run alone on the machine; the ones that do not (memory, equivalence, instruction counts) run
-afterwards three at a time. Every suite's output is kept in `logs/<suite>-<python>.log`.
+afterwards four at a time. Every suite's output is kept in `logs/<suite>-<python>.log`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from benchmarks import micro, speed
+from benchmarks import micro, report, speed, summary
 from benchmarks.interpreters import newest as newest_python
 from benchmarks.matrix import PROFILES
 
@@ -49,7 +49,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("equivalence", timing=False, narrowable=False),
     Suite("instructions", timing=False, narrowable=True, profiles=("default", "full")),  # callgrind: ~12 s start-up
 )
-SHARED_JOBS = 3  # suites that do not depend on timing, at once (memory runs two workers of its own)
+SHARED_JOBS = 4  # suites that do not depend on timing, at once (memory runs two workers of its own)
 
 
 def run_micro(pythons: dict[str, str], profile: str, run_dir: Path, console: Console) -> list[str]:
@@ -132,15 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for job in (job for job in jobs if job[0].timing):
             failures += [failed for failed in [run_job(job, args.run_dir, console)] if failed]
-        # The rest do not depend on timing: they share the machine, longest first.
+        # The rest do not depend on timing: they share the machine, memory (the longest) first, so the lighter
+        # suites fill the gaps instead of leaving one interpreter's memory to run alone at the end.
         with ThreadPoolExecutor(max_workers=SHARED_JOBS) as pool:
-            shared = [job for job in jobs if not job[0].timing]
+            shared = sorted((job for job in jobs if not job[0].timing), key=lambda job: job[0].module != "memory")
             done = pool.map(lambda job: run_job(job, args.run_dir, console), shared)
             failures += [failed for failed in done if failed]
 
     rendering = time.perf_counter()
-    for module in ("summary", "report"):
-        subprocess.run([sys.executable, "-m", f"benchmarks.{module}", str(args.run_dir)], check=False)
+    summary.main([str(args.run_dir)])
+    report.main([str(args.run_dir)])
     console.print(f"summary and report: {time.perf_counter() - rendering:.0f} s")
     console.print(f"bench: Python {', '.join(pythons)}, profile {profile}, in {time.perf_counter() - started:.0f} s")
     if failures:

@@ -89,7 +89,7 @@ PROFILES: dict[str, Profile] = {
             ("report-5@zero", ("gather", "taskgroup")),
             ("report-5-failure", ("gather", "taskgroup")),
         ),
-        description="CI gating: 7 cases x 10 paired values (50 at zero latency; 2 processes x 5 rounds), memory "
+        description="CI gating: 7 cases x 10 paired values (40 at zero latency; 2 processes x 5 rounds), memory "
         "at K=10 and 100 (no flamegraphs, no report-25 peak): data for every claim's verdict; no fan-out sweep, "
         "no instruction counts",
     ),

@@ -10,7 +10,7 @@ interpreter each import once and run every case of the profile in rounds: one va
 round, in an order shuffled per round with a seeded RNG. Cases of one scenario (the variants a
 verdict compares) stay next to each other within a round, so a burst lands on both; a value's
 partner is the other case's value from the same process and round. A zero-latency run takes tens of
-milliseconds and varies ~15% from run to run, so those cases run 5 times per round (paired by repeat).
+milliseconds and varies ~15% from run to run, so those cases run 4 times per round (paired by repeat).
 Processes alternate between interpreters (3.11, 3.12, 3.13, 3.11, ...) so cross-interpreter
 comparisons are interleaved too.
 
@@ -69,7 +69,7 @@ WORKER_STARTUP_S = 2.5  # importing agno and openai dominates a worker's start
 VALIDATION_EXIT_CODE = 3
 SEED = 20261123
 WARMUP = "one run of every case at zero latency per process, before its rounds; not recorded"
-ZERO_LATENCY_REPEATS = 5  # a zero-latency run varies ~15% here: C4's 5% margin needs tens of pairs
+ZERO_LATENCY_REPEATS = 4  # a zero-latency run varies ~15% here: C4's 5% margin needs tens of pairs
 
 
 @dataclass(frozen=True)

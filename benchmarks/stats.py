@@ -64,12 +64,18 @@ def paired_ratio(
     value = float(np.exp(np.median(np.concatenate(kept))))
     if n < MIN_PAIRS:
         return Estimate(value, None, None, n, HIERARCHICAL)
+    # All resamples at once: groups padded to one width with NaN, then for each resample and slot a process
+    # drawn with replacement and as many of its rounds as it has, drawn with replacement.
+    sizes = np.array([len(group) for group in kept])
+    padded = np.full((len(kept), sizes.max()), np.nan)
+    for row, group in enumerate(kept):
+        padded[row, : len(group)] = group
     rng = np.random.default_rng(SEED)
-    draws = np.empty(resamples)
-    for index in range(resamples):
-        chosen = rng.integers(0, len(kept), size=len(kept))
-        resample = [kept[c][rng.integers(0, len(kept[c]), size=len(kept[c]))] for c in chosen]
-        draws[index] = np.median(np.concatenate(resample))
+    chosen = rng.integers(0, len(kept), size=(resamples, len(kept)))
+    rounds = np.floor(rng.random((resamples, len(kept), sizes.max())) * sizes[chosen][..., None]).astype(int)
+    drawn = padded[chosen[..., None], rounds]
+    drawn[np.arange(sizes.max()) >= sizes[chosen][..., None]] = np.nan  # a smaller process gives fewer rounds
+    draws = np.nanmedian(drawn.reshape(resamples, -1), axis=1)
     tail = (1 - confidence) / 2
     low, high = np.exp(np.quantile(draws, [tail, 1 - tail]))
     return Estimate(value, float(low), float(high), n, HIERARCHICAL)
