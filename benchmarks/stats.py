@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 RESAMPLES = 2000
 SEED = 20261122
@@ -95,6 +94,8 @@ def slope_estimate(xs: Sequence[float], ys: Sequence[float], confidence: float =
     value = slope(xs, ys)
     if len(xs) < 3:
         return Estimate(value, None, None, len(xs))
+    from scipy import stats as scipy_stats  # here: importing scipy.stats costs ~1 s, paid by every worker otherwise
+
     fit = scipy_stats.linregress(xs, ys)
     stderr = float(fit.stderr)  # pyright: ignore[reportAttributeAccessIssue]  # a field scipy's stubs miss
     margin = float(scipy_stats.t.ppf((1 + confidence) / 2, len(xs) - 2)) * stderr
