@@ -96,13 +96,34 @@ def suite_command(
     return command
 
 
-def run_job(job: tuple[Suite, str, list[str]], run_dir: Path, console: Console) -> str | None:
+def run_job(job: Job, run_dir: Path, console: Console) -> str | None:
     """One suite on one interpreter, logged to logs/<suite>-<python>.log; what failed, or None."""
     suite, python, command = job
     ok = run_logged(
         command, run_dir / "logs" / f"{suite.module}-{python}.log", console, f"{suite.module}: Python {python}"
     )
     return None if ok else f"{suite.module} on Python {python}"
+
+
+Job = tuple[Suite, str, list[str]]  # the suite, the interpreter, the command
+
+
+def plan_jobs(
+    pythons: dict[str, str], profile: str, run_dir: Path, variants: Sequence[str]
+) -> tuple[list[Job], list[Job]]:
+    """The per-interpreter suites of a profile: those that run alone (timing), then those that share the machine,
+    memory (the longest) first, so the lighter suites fill the gaps instead of one memory run finishing alone."""
+    newest = newest_python(pythons)
+    everywhere = PROFILES[profile].everywhere is None
+    jobs = [
+        (suite, python, suite_command(suite, executable, profile, run_dir, variants, python == newest))
+        for python, executable in pythons.items()
+        for suite in SUITES
+        if profile in suite.profiles and (everywhere or not suite.breadth or python == newest)
+    ]
+    timed = [job for job in jobs if job[0].timing]
+    shared = sorted((job for job in jobs if not job[0].timing), key=lambda job: job[0].module != "memory")
+    return timed, shared
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,20 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     failures = [] if code == 0 else ["speed"]
     if not args.scenario:  # the other suites have their own workloads; a --scenario narrowing skips them
         failures += run_micro(pythons, profile, args.run_dir, console)
-        newest = newest_python(pythons)
-        everywhere = PROFILES[profile].everywhere is None
-        jobs = [
-            (suite, python, suite_command(suite, executable, profile, args.run_dir, args.variant, python == newest))
-            for python, executable in pythons.items()
-            for suite in SUITES
-            if profile in suite.profiles and (everywhere or not suite.breadth or python == newest)
-        ]
-        for job in (job for job in jobs if job[0].timing):
+        timed, shared = plan_jobs(pythons, profile, args.run_dir, args.variant)
+        for job in timed:
             failures += [failed for failed in [run_job(job, args.run_dir, console)] if failed]
-        # The rest do not depend on timing: they share the machine, memory (the longest) first, so the lighter
-        # suites fill the gaps instead of leaving one interpreter's memory to run alone at the end.
         with ThreadPoolExecutor(max_workers=SHARED_JOBS) as pool:
-            shared = sorted((job for job in jobs if not job[0].timing), key=lambda job: job[0].module != "memory")
             done = pool.map(lambda job: run_job(job, args.run_dir, console), shared)
             failures += [failed for failed in done if failed]
 

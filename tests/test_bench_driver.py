@@ -1,0 +1,38 @@
+"""The driver of `nox -s bench`: which suites run where, alone or sharing the machine (no measuring here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.bench import Job, plan_jobs
+
+PYTHONS = {"3.11": "/envs/3.11/python", "3.12": "/envs/3.12/python", "3.13": "/envs/3.13/python"}
+
+
+def _where(jobs: list[Job], module: str) -> dict[str, list[str]]:
+    return {python: command for suite, python, command in jobs if suite.module == module}
+
+
+def test_quick_runs_memory_and_equivalence_everywhere_and_no_users_or_instruction_counts() -> None:
+    timed, shared = plan_jobs(PYTHONS, "quick", Path("run"), [])
+    assert timed == []
+    assert {suite.module for suite, _, _ in shared} == {"memory", "equivalence"}
+    assert [suite.module for suite, _, _ in shared][:3] == ["memory"] * 3  # the longest start first
+    assert all(command[0] == PYTHONS[python] for _, python, command in shared)
+
+
+def test_default_keeps_its_breadth_on_the_newest_interpreter() -> None:
+    timed, shared = plan_jobs(PYTHONS, "default", Path("run"), [])
+    assert list(_where(timed, "users")) == ["3.13"]  # no verdict compares users across interpreters
+    memory = _where(shared, "memory")
+    assert "--variant" not in memory["3.13"]  # every variant on the newest
+    assert memory["3.11"][-4:] == ["--variant", "threads", "--variant", "taskgroup"]  # what C2 compares, elsewhere
+    assert set(_where(shared, "instructions")) == set(PYTHONS)  # every variant on every interpreter
+    assert all("--variant" not in command for command in _where(shared, "instructions").values())
+
+
+def test_full_measures_everything_everywhere_and_a_variant_filter_is_passed_on() -> None:
+    timed, shared = plan_jobs(PYTHONS, "full", Path("run"), ["gather"])
+    assert set(_where(timed, "users")) == set(PYTHONS)
+    assert all(command[-2:] == ["--variant", "gather"] for command in _where(shared, "memory").values())
+    assert "--variant" not in _where(shared, "equivalence")["3.11"]  # equivalence compares every variant
