@@ -55,7 +55,9 @@ class Profile:
     memory_levels: tuple[int, ...] = (10, 100, 1000)  # calls in flight at once
     memory_samples: int = 3
     memory_variants: tuple[str, ...] = VARIANTS
-    memory_extras: bool = True  # the report-25 whole-process peak and memray flamegraphs (no verdict reads them)
+    # The traced heap (tracemalloc, memray and its flamegraphs) and the report-25 whole-process peak: context that
+    # no verdict decides on (C2 decides on RSS and USS), and most of the memory suite's CPU.
+    memory_extras: bool = True
     users_variants: tuple[str, ...] = VARIANTS
     equivalence_scenarios: tuple[str, ...] = ()  # shipped scenarios checked for equivalence; () = all
     # Cases of a scenario (by case scenario name, e.g. "report-5@zero") kept to fewer variants.
@@ -90,7 +92,7 @@ PROFILES: dict[str, Profile] = {
             ("report-5-failure", ("gather", "taskgroup")),
         ),
         description="CI gating: 7 cases x 10 paired values (40 at zero latency; 2 processes x 5 rounds), memory "
-        "at K=10 and 100 (no flamegraphs, no report-25 peak): data for every claim's verdict; no fan-out sweep, "
+        "at K=10 and 100 (RSS, USS, VMS only): data for every claim's verdict; no fan-out sweep, "
         "no instruction counts",
     ),
     "default": Profile(

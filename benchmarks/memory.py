@@ -181,16 +181,18 @@ def _memray_sample(session: ScenarioSession, capture: Path) -> tuple[int, int]:
     return metadata.peak_memory, metadata.total_allocations
 
 
-def sample_worker(variant: str, operations: int, capture: Path) -> dict[str, Any]:
-    """One sample at K operations in this (fresh) process: warm up small, then the process sample first."""
+def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[str, Any]:
+    """One sample at K operations in this (fresh) process: warm up small, then the process sample first, then (with a
+    memray capture file) the traced heap under tracemalloc and memray."""
     with ScenarioSession(scenario_for(WARM_UP_OPERATIONS), variant) as warm_up:
         _validated_run(warm_up)
     scenario = scenario_for(operations)
     record: dict[str, Any] = {"kind": "sample", "operations": scenario.fanout}
     with ScenarioSession(scenario, variant) as session:
         record.update(_process_sample(session, scenario.fanout))
-        record["tracemalloc_peak"] = _tracemalloc_peak(session)
-        record["memray_peak"], record["memray_allocations"] = _memray_sample(session, capture)
+        if capture is not None:
+            record["tracemalloc_peak"] = _tracemalloc_peak(session)
+            record["memray_peak"], record["memray_allocations"] = _memray_sample(session, capture)
     return record
 
 
@@ -222,8 +224,10 @@ class Job:
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "benchmarks.memory", "--worker", "--variant", self.variant]
-        if self.operations is not None and self.capture is not None:
-            command += ["--operations", str(self.operations), "--capture", str(self.capture)]
+        if self.operations is not None:
+            command += ["--operations", str(self.operations)]
+        if self.capture is not None:
+            command += ["--capture", str(self.capture)]
         return command
 
 
@@ -232,15 +236,16 @@ class WorkerFailed(Exception):
 
 
 def plan(
-    variants: Sequence[str], levels: Sequence[int], samples: int, capture_dir: Path, process_facts: bool = True
+    variants: Sequence[str], levels: Sequence[int], samples: int, capture_dir: Path, extras: bool = True
 ) -> list[Job]:
-    """Every worker process, samples of one size spread over the variants (largest first, as they take longest),
-    and (with `process_facts`) one report-25 run per variant."""
-    jobs = [Job(variant, None) for variant in variants] if process_facts else []
+    """Every worker process, samples of one size spread over the variants (largest first, as they take longest).
+    With `extras`, each sample also traces the heap (tracemalloc, memray) and each variant gets a report-25 run."""
+    jobs = [Job(variant, None) for variant in variants] if extras else []
     for sample in range(samples):
         for operations in sorted(levels, reverse=True):
             for variant in variants:
-                jobs.append(Job(variant, operations, capture_dir / f"{variant}-{operations}-{sample}.bin"))
+                capture = capture_dir / f"{variant}-{operations}-{sample}.bin" if extras else None
+                jobs.append(Job(variant, operations, capture))
     return jobs
 
 

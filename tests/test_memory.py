@@ -109,8 +109,9 @@ def test_every_sample_is_its_own_process_and_each_variant_has_a_report25_run(tmp
     assert sorted(sampled) == sorted([(v, k) for v in ("threads", "taskgroup") for k in (10, 100)] * 2)
     captures = [job.capture for job in jobs if job.capture is not None]
     assert len(set(captures)) == len(captures)  # no two workers write the same memray capture
-    quick = plan(["threads", "taskgroup"], [10, 100], samples=2, capture_dir=tmp_path, process_facts=False)
-    assert all(job.operations is not None for job in quick) and len(quick) == len(sampled)
+    quick = plan(["threads", "taskgroup"], [10, 100], samples=2, capture_dir=tmp_path, extras=False)
+    assert all(job.operations is not None and job.capture is None for job in quick) and len(quick) == len(sampled)
+    assert "--capture" not in quick[0].command() and "--operations" in quick[0].command()
 
 
 class LeakyTaskGroup(TaskGroupFinancialAssistant):
