@@ -62,15 +62,6 @@ class MicroResult:
     python: str
     samples: tuple[Sample, ...]
 
-    @property
-    def values_s(self) -> tuple[float, ...]:
-        return tuple(s.wall_s for s in self.samples)
-
-    @property
-    def max_steal(self) -> float | None:
-        steal = [s.steal for s in self.samples if s.steal is not None]
-        return max(steal) if steal else None
-
 
 @dataclass(frozen=True)
 class CaseResult:
