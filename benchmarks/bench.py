@@ -17,7 +17,7 @@ import argparse
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,8 @@ from rich.console import Console
 
 from benchmarks import micro, report, speed, summary
 from benchmarks.interpreters import newest as newest_python
-from benchmarks.matrix import PROFILES
+from benchmarks.matrix import PROFILES, Profile
+from workflow.variants import REGISTRY
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,22 @@ class Suite:
     module: str
     timing: bool  # its figures are times: it runs alone
     narrowable: bool  # accepts --variant
-    profiles: tuple[str, ...] = ("quick", "default", "full")
+    needed: Callable[[Profile], bool] = lambda profile: True  # whether a profile measures this suite
     breadth: bool = False  # no verdict compares it across interpreters: where a profile measures its breadth
     # on the newest interpreter only (Profile.everywhere), so does this suite
     elsewhere_variants: tuple[str, ...] = ()  # there, on the other interpreters, only these (what verdicts read)
+    failures: bool = False  # its workloads inject failures, so it measures the variants that differ only on failure
+
+    def measures(self, variant: str) -> bool:
+        return self.failures or not REGISTRY[variant].failure_only
 
 
 # The per-interpreter suites after speed and micro (which interleave interpreters themselves), in order.
 SUITES: tuple[Suite, ...] = (
-    Suite("users", timing=True, narrowable=True, profiles=("default", "full"), breadth=True),
+    Suite("users", timing=True, narrowable=True, needed=lambda profile: bool(profile.users), breadth=True),
     Suite("memory", timing=False, narrowable=True, elsewhere_variants=("threads", "taskgroup")),
-    Suite("equivalence", timing=False, narrowable=False),
-    Suite("instructions", timing=False, narrowable=True, profiles=("default", "full")),  # callgrind: ~12 s start-up
+    Suite("equivalence", timing=False, narrowable=False, failures=True),
+    Suite("instructions", timing=False, narrowable=True, needed=lambda profile: profile.instruction_runs > 0),
 )
 SHARED_JOBS = 4  # suites that do not depend on timing, at once (memory runs two workers of its own)
 
@@ -92,7 +97,7 @@ def suite_command(
     if not variants and not newest and PROFILES[profile].everywhere is not None:
         variants = suite.elsewhere_variants
     if suite.narrowable:
-        command += [arg for variant in variants for arg in ("--variant", variant)]
+        command += [arg for variant in variants if suite.measures(variant) for arg in ("--variant", variant)]
     return command
 
 
@@ -119,7 +124,9 @@ def plan_jobs(
         (suite, python, suite_command(suite, executable, profile, run_dir, variants, python == newest))
         for python, executable in pythons.items()
         for suite in SUITES
-        if profile in suite.profiles and (everywhere or not suite.breadth or python == newest)
+        if suite.needed(PROFILES[profile])
+        and (everywhere or not suite.breadth or python == newest)
+        and (not variants or any(suite.measures(variant) for variant in variants))
     ]
     timed = [job for job in jobs if job[0].timing]
     shared = sorted((job for job in jobs if not job[0].timing), key=lambda job: job[0].module != "memory")

@@ -53,6 +53,7 @@ def observe(execution: Execution) -> dict[str, Any]:
                 "failed": [f.call for f in e.failures],
                 "completed": list(e.completed),
                 "cancelled": list(e.cancelled),
+                "orphaned": list(e.orphaned),
             }
             for e in errors
         ],
@@ -89,15 +90,17 @@ def _final(events: tuple[object, ...]) -> str | None:
 
 def render(scenarios: dict[str, dict[str, Any]]) -> Table:
     table = Table(title=f"Equivalence with {REFERENCE} (final answers, events, calls), and work done")
-    for column in ("scenario", "variant", "same as threads", "answered", "failed", "cancelled"):
-        table.add_column(column, justify="right" if column in ("answered", "failed", "cancelled") else "left")
+    counted = ("answered", "failed", "cancelled", "left running")
+    for column in ("scenario", "variant", "same as threads", *counted):
+        table.add_column(column, justify="right" if column in counted else "left")
     for name, result in scenarios.items():
         for variant, run in result["variants"].items():
             found = result["differences"].get(variant, [])
             outcomes = run["outcomes"]
             same = "yes" if not found else "[red]" + "; ".join(found) + "[/]"
-            counts = (str(outcomes.get(k, 0)) for k in ("answered", "failed", "cancelled"))
-            table.add_row(name, variant, same, *counts)
+            counts = [str(outcomes.get(k, 0)) for k in ("answered", "failed", "cancelled")]
+            orphaned = sum(len(error.get("orphaned", ())) for error in run["run_errors"])
+            table.add_row(name, variant, same, *counts, str(orphaned))
     return table
 
 

@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from benchmarks.environment import environment, python_tag
-from benchmarks.matrix import VARIANTS
+from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, Profile
 from benchmarks.run_dir import atomic_write_json, raw_dir
 
 if TYPE_CHECKING:
@@ -59,20 +59,6 @@ SCENARIO = "report-5"
 LATENCY = "zero"
 VALIDATION_EXIT_CODE = 3
 HASH_SEED = "0"
-
-
-@dataclass(frozen=True)
-class InstructionProfile:
-    variants: tuple[str, ...]
-    runs: int
-    warmups: int
-
-
-PROFILES: dict[str, InstructionProfile] = {
-    "quick": InstructionProfile(("taskgroup", "threads"), runs=1, warmups=1),
-    "default": InstructionProfile(VARIANTS, runs=2, warmups=1),
-    "full": InstructionProfile(VARIANTS, runs=5, warmups=2),
-}
 
 
 # --- reading results ------------------------------------------------------------------------
@@ -285,15 +271,16 @@ def _probe(out_file: Path) -> int:
     return 0
 
 
-def run_variants(variants: Sequence[str], profile: InstructionProfile) -> tuple[dict[str, dict[str, Any]], str]:
+def run_variants(variants: Sequence[str], profile: Profile) -> tuple[dict[str, dict[str, Any]], str]:
     """One valgrind process for report-5@zero with every variant in turn: the cases it counted, and why the rest
     have none (empty when every variant was counted)."""
-    per_run = 60 * (profile.warmups + profile.runs) * len(variants)  # generous: a legacy run ~17 s under load
+    runs = profile.instruction_warmups + profile.instruction_runs
+    per_run = 60 * runs * len(variants)  # generous: a legacy run takes ~17 s under load
     timeout = 300 + per_run
     with tempfile.TemporaryDirectory(prefix="callgrind-") as scratch:
         out_file = Path(scratch) / "callgrind.out"
         worker = ["--worker", *(arg for v in variants for arg in ("--variant", v)), "--out-file", str(out_file)]
-        worker += ["--warmups", str(profile.warmups), "--runs", str(profile.runs)]
+        worker += ["--warmups", str(profile.instruction_warmups), "--runs", str(profile.instruction_runs)]
         command = callgrind_command(out_file, sys.executable, "-m", "benchmarks.instructions", *worker)
         env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
         try:
@@ -307,7 +294,12 @@ def run_variants(variants: Sequence[str], profile: InstructionProfile) -> tuple[
         except json.JSONDecodeError:
             continue
         keys = {"scenario": result["scenario"], "variant": result["variant"], "scenario_hash": result["hash"]}
-        case = {**keys, "instructions": result["counts"], "warmups": profile.warmups, "run_s": result["run_s"]}
+        case = {
+            **keys,
+            "instructions": result["counts"],
+            "warmups": profile.instruction_warmups,
+            "run_s": result["run_s"],
+        }
         cases[f"{SCENARIO}@{LATENCY}/{result['variant']}"] = case
     why = "" if len(cases) == len(variants) else f"worker exited with {done.returncode}: {_tail(str(done.stderr), 3)}"
     return cases, why
@@ -328,7 +320,7 @@ def measure_all(profile_name: str, run_dir: Path, variants: Sequence[str], conso
     path = raw_dir(run_dir) / f"{python_tag()}.instructions.json"
     path.unlink(missing_ok=True)  # a re-used run id must not keep an old result
     profile, tag, version = PROFILES[profile_name], python_tag(), valgrind_version()
-    chosen = tuple(variants) or profile.variants
+    chosen = tuple(variants) or EVERYDAY_VARIANTS
     cases: dict[str, dict[str, Any]] = {}
     data: dict[str, Any] = {
         "schema": SCHEMA,
@@ -339,7 +331,8 @@ def measure_all(profile_name: str, run_dir: Path, variants: Sequence[str], conso
             f"instructions executed (callgrind Ir, {version}), summed over all threads, in one whole run of "
             f"{SCENARIO} at zero latency: workflow construction and every turn; every run validated; "
             f"instrumentation switched on by a client request just before each run and off just after; "
-            f"{profile.warmups} uncounted warm-up(s), the heap collected before each run, PYTHONHASHSEED={HASH_SEED}"
+            f"{profile.instruction_warmups} uncounted warm-up(s), the heap collected before each run, "
+            f"PYTHONHASHSEED={HASH_SEED}"
         ),
         "unavailable": unavailable_reason(),
         "cases": cases,
@@ -349,8 +342,8 @@ def measure_all(profile_name: str, run_dir: Path, variants: Sequence[str], conso
         atomic_write_json(path, data)
         return 0
     console.print(
-        f"instructions (Python {tag}, {profile_name}): {len(chosen)} variant(s) x ({profile.warmups} warm-up + "
-        f"{profile.runs} run(s)) in one process under callgrind"
+        f"instructions (Python {tag}, {profile_name}): {len(chosen)} variant(s) x "
+        f"({profile.instruction_warmups} warm-up + {profile.instruction_runs} run(s)) in one process under callgrind"
     )
     started = time.perf_counter()
     counted, why = run_variants(chosen, profile)
@@ -372,9 +365,10 @@ def measure_all(profile_name: str, run_dir: Path, variants: Sequence[str], conso
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
-    parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
+    counting = sorted(name for name, profile in PROFILES.items() if profile.instruction_runs > 0)
+    parser.add_argument("--bench-profile", choices=counting, default="default")
     parser.add_argument("--run-dir", type=Path)
-    parser.add_argument("--variant", action="append", choices=VARIANTS, default=[])
+    parser.add_argument("--variant", action="append", choices=EVERYDAY_VARIANTS, default=[])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--warmups", type=int, default=1, help=argparse.SUPPRESS)

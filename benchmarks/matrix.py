@@ -24,9 +24,11 @@ from scenarios.model import (
     load_scenario,
     synthetic_tickers,
 )
+from workflow.variants import pooled_names, variant_names
 
-VARIANTS = ("threads", "gather", "taskgroup", "legacy")
-POOLED_VARIANTS = ("threads", "legacy")
+VARIANTS = variant_names()  # every registered variant (workflow/variants.py)
+EVERYDAY_VARIANTS = variant_names(failing=False)  # for workloads no failure is injected into
+POOLED_VARIANTS = pooled_names()
 LatencyProfile = Literal["zero", "default", "realistic"]
 PoolChoice = Literal["default", "fanout", "32"]
 FANOUT_BASE_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "fanout.toml"
@@ -50,15 +52,19 @@ class Profile:
     fanout: tuple[int, ...]
     pools: tuple[PoolChoice, ...]
     users: tuple[int, ...]
-    fanout_variants: tuple[str, ...] = VARIANTS
+    fanout_variants: tuple[str, ...] = EVERYDAY_VARIANTS
     legacy_pools: tuple[PoolChoice, ...] | None = None  # None: the same pools as threads
     memory_levels: tuple[int, ...] = (10, 100, 1000)  # calls in flight at once
     memory_samples: int = 3
-    memory_variants: tuple[str, ...] = VARIANTS
+    memory_variants: tuple[str, ...] = EVERYDAY_VARIANTS
     # The traced heap (tracemalloc, memray and its flamegraphs) and the report-25 whole-process peak: context that
     # no verdict decides on (C2 decides on RSS and USS), and most of the memory suite's CPU.
     memory_extras: bool = True
-    users_variants: tuple[str, ...] = VARIANTS
+    users_variants: tuple[str, ...] = EVERYDAY_VARIANTS
+    # Instruction counts (callgrind, benchmarks/instructions.py): counted runs per variant after the warm-ups;
+    # 0 runs: not measured (callgrind's start-up is ~12 s per interpreter).
+    instruction_runs: int = 0
+    instruction_warmups: int = 1
     equivalence_scenarios: tuple[str, ...] = ()  # shipped scenarios checked for equivalence; () = all
     # Cases of a scenario (by case scenario name, e.g. "report-5@zero") kept to fewer variants.
     narrowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -89,9 +95,9 @@ PROFILES: dict[str, Profile] = {
         narrowed=(
             ("report-5", ("threads", "taskgroup", "legacy")),
             ("report-5@zero", ("gather", "taskgroup")),
-            ("report-5-failure", ("gather", "taskgroup")),
+            ("report-5-failure", ("gather", "taskgroup", "gather-plain")),
         ),
-        description="CI gating: 7 cases x 10 paired values (40 at zero latency; 2 processes x 5 rounds), memory "
+        description="CI gating: 8 cases x 10 paired values (40 at zero latency; 2 processes x 5 rounds), memory "
         "at K=10 and 100 (RSS, USS, VMS only): data for every claim's verdict; no fan-out sweep, "
         "no instruction counts",
     ),
@@ -107,6 +113,7 @@ PROFILES: dict[str, Profile] = {
         users=(1, 10, 100),
         legacy_pools=("default",),
         memory_samples=2,
+        instruction_runs=2,
         everywhere=("report-5", "report-5@zero", "report-5-failure"),
         description="report-5 (default and zero latency, and its failure) on every interpreter; every shipped "
         "scenario and the fan-out and pool sweeps on the newest; users up to 100",
@@ -121,6 +128,8 @@ PROFILES: dict[str, Profile] = {
         fanout=(1, 2, 5, 10, 25, 50, 100),
         pools=("default", "fanout", "32"),
         users=(1, 10, 100, 1000),
+        instruction_runs=5,
+        instruction_warmups=2,
         description="publication: more processes and values, the realistic LLM latency profile, users up to 1000",
     ),
 }
@@ -247,7 +256,14 @@ def distinct_pools(pools: tuple[PoolChoice, ...], fanout: int) -> list[tuple[Poo
 def _variant_cases(
     scenario: Scenario, group: Literal["scenario", "latency"], params: dict[str, str | int]
 ) -> list[BenchCase]:
-    return [BenchCase(f"{scenario.name}/{variant}", scenario, variant, group, params) for variant in VARIANTS]
+    return [
+        BenchCase(f"{scenario.name}/{variant}", scenario, variant, group, params) for variant in variants_for(scenario)
+    ]
+
+
+def variants_for(scenario: Scenario) -> tuple[str, ...]:
+    """The variants a scenario is measured in: those that differ only on failure need a failure injected."""
+    return VARIANTS if scenario.failures else EVERYDAY_VARIANTS
 
 
 def _derived(scenario: Scenario, name: str, **changes: object) -> Scenario:

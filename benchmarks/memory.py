@@ -42,7 +42,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.environment import environment, python_tag
-from benchmarks.matrix import PROFILES, VARIANTS, with_fanout
+from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, with_fanout
 from benchmarks.run_dir import atomic_write_json, raw_dir
 from benchmarks.stats import slope_estimate
 from benchmarks.suite_results import parse_memory
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
     parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
     parser.add_argument("--run-dir", type=Path)
-    parser.add_argument("--variant", action="append", choices=VARIANTS)
+    parser.add_argument("--variant", action="append", choices=EVERYDAY_VARIANTS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--operations", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)

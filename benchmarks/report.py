@@ -23,6 +23,7 @@ from rich.table import Table
 
 from benchmarks.claims import Verdict, decide_all
 from benchmarks.figures import draw_all
+from benchmarks.matrix import PROFILES
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
 from benchmarks.stats import MIN_PAIRS
@@ -52,7 +53,8 @@ def gaps(results: RunResults) -> list[str]:
         "micro": results.micro,
         "instructions": results.instructions,
     }
-    counted = results.manifest.get("profile") != "quick"  # quick measures no instruction counts, by design
+    profile = PROFILES.get(str(results.manifest.get("profile")))
+    counted = profile is None or profile.instruction_runs > 0  # a profile may leave instruction counts out
     for python in results.pythons:
         absent = [suite for suite in SUITES if python not in suites[suite] and (counted or suite != "instructions")]
         if absent:
@@ -61,7 +63,10 @@ def gaps(results: RunResults) -> list[str]:
         if measured is not None and measured.unavailable:
             found.append(f"Python {python}: instruction counts unavailable: {measured.unavailable}")
     if not counted:
-        found.append("instruction counts are not measured in the quick profile (callgrind start-up is ~12 s per run)")
+        found.append(
+            f"instruction counts are not measured in the {results.manifest.get('profile')} profile "
+            "(callgrind start-up is ~12 s per interpreter)"
+        )
     if not results.pythons:
         found.append("no results at all in raw/")
     return found

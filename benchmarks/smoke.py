@@ -17,14 +17,14 @@ from rich.table import Table
 from scenarios import ScenarioError, shipped_scenarios
 from scenarios.runner import execute
 from scenarios.validate import ValidationFailed, validate
-from workflow import VARIANTS
 from workflow.events import RunError
+from workflow.variants import REGISTRY
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.smoke", description=__doc__)
     parser.add_argument("--scenario", action="append", help="a shipped scenario name (repeatable)")
-    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="a variant (repeatable)")
+    parser.add_argument("--variant", action="append", choices=list(REGISTRY), help="a variant (repeatable)")
     args = parser.parse_args(argv)
     # Under nox, or piped, stdout is not a terminal and rich would fall back to 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=160)
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         console.print(f"[red]unknown scenario(s) {unknown}; shipped: {sorted(scenarios)}[/]")
         return 2
-    variants = args.variant or list(VARIANTS)
+    variants = args.variant or list(REGISTRY)
 
     table = Table(title=f"One validated run per scenario and variant — Python {platform.python_version()}")
     for column in ("scenario", "variant", "outcome", "wall s", "1st chunk s", "requests", "answered", "cancelled"):

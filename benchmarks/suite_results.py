@@ -52,6 +52,7 @@ class RunErrorRecord:
     failed: tuple[str, ...]
     completed: tuple[str, ...]
     cancelled: tuple[str, ...]
+    orphaned: tuple[str, ...] = ()  # siblings left running when the failure was reported (plain gather)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def _observed(data: dict[str, Any]) -> ObservedRun:
             failed=tuple(error["failed"]),
             completed=tuple(error.get("completed", ())),
             cancelled=tuple(error["cancelled"]),
+            orphaned=tuple(error.get("orphaned", ())),
         )
         for error in data.get("run_errors", ())
     )

@@ -20,18 +20,20 @@ import statistics
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from benchmarks.matrix import variants_for
 from scenarios import shipped_scenarios
 from scenarios.critical_path import critical_path
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import validate
 
 SHIPPED = shipped_scenarios()
-VARIANTS = ("threads", "gather", "taskgroup", "legacy")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("scenario_name", sorted(SHIPPED))
+@pytest.mark.parametrize(
+    ("scenario_name", "variant"),
+    [(name, variant) for name, scenario in sorted(SHIPPED.items()) for variant in variants_for(scenario)],
+)
 def test_workflow(benchmark: BenchmarkFixture, scenario_name: str, variant: str) -> None:
     scenario = SHIPPED[scenario_name]
     executions: list[Execution] = []

@@ -30,12 +30,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmarks.environment import environment, python_tag
-from benchmarks.matrix import PROFILES, VARIANTS
+from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES
 from benchmarks.run_dir import atomic_write_json, raw_dir
 from scenarios import Scenario, shipped_scenarios
 from scenarios.runner import ScenarioSession
 from scenarios.validate import ValidationFailed, validate_runs
-from workflow import AsyncFinancialAssistant, SyncFinancialAssistant
+from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant
 
 USERS_SCENARIO = "alone"
 MEMORY_LIMIT_BYTES = 4 * 1024**3
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.users", description=__doc__)
     parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
     parser.add_argument("--run-dir", type=Path)
-    parser.add_argument("--variant", action="append", choices=VARIANTS)
+    parser.add_argument("--variant", action="append", choices=EVERYDAY_VARIANTS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--levels", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

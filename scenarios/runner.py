@@ -16,9 +16,10 @@ from agno.utils.log import agent_logger
 
 from scenarios.mock import MockLog, MockServer, RequestRecord
 from scenarios.model import Scenario
-from workflow import VARIANTS, AsyncFinancialAssistant, SyncFinancialAssistant
 from workflow.config import WorkflowConfig
 from workflow.events import ContentChunk, WorkflowEvent
+from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant
+from workflow.variants import REGISTRY
 
 FIRST_CHUNK_MARK = "consumer:first-chunk-received"
 
@@ -72,7 +73,7 @@ class ScenarioSession:
         self.scenario = scenario
         self.variant = variant
         # KeyError for an unknown variant; a class may be given instead (e.g. a planted leak in tests).
-        self.workflow_class = workflow_class or VARIANTS[variant]
+        self.workflow_class = workflow_class or REGISTRY[variant].workflow
         self.is_async = not issubclass(self.workflow_class, SyncFinancialAssistant)
         self._stack = ExitStack()
         self._runs = 0

@@ -8,9 +8,10 @@ import pytest
 from scenarios import Scenario, shipped_scenarios
 from scenarios.model import parse_scenario
 from scenarios.runner import Execution, execute
+from workflow.variants import REGISTRY
 
-VARIANT_NAMES = ("threads", "gather", "taskgroup", "legacy")
-STREAMING_VARIANTS = ("threads", "gather", "taskgroup")
+VARIANT_NAMES = tuple(REGISTRY)
+STREAMING_VARIANTS = tuple(name for name, variant in REGISTRY.items() if variant.streams)
 SHIPPED = shipped_scenarios()
 
 

@@ -36,3 +36,10 @@ def test_full_measures_everything_everywhere_and_a_variant_filter_is_passed_on()
     assert set(_where(timed, "users")) == set(PYTHONS)
     assert all(command[-2:] == ["--variant", "gather"] for command in _where(shared, "memory").values())
     assert "--variant" not in _where(shared, "equivalence")["3.11"]  # equivalence compares every variant
+
+
+def test_a_variant_that_differs_only_on_failure_skips_the_suites_that_inject_none() -> None:
+    timed, shared = plan_jobs(PYTHONS, "full", Path("run"), ["gather-plain"])
+    assert timed == [] and {suite.module for suite, _, _ in shared} == {"equivalence"}
+    _, shared = plan_jobs(PYTHONS, "full", Path("run"), ["gather-plain", "taskgroup"])
+    assert all(command[-2:] == ["--variant", "taskgroup"] for command in _where(shared, "memory").values())

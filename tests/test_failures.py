@@ -54,6 +54,18 @@ def test_gather_completes_the_others_and_reports_partial_results(executed) -> No
     assert error.cancelled == ()
 
 
+def test_plain_gather_reports_at_once_and_leaves_the_siblings_running(executed) -> None:
+    execution = executed(FAILURE, "gather-plain")
+    error = _error(execution)
+    assert [f.call for f in error.failures] == ["quote:NVDA"]
+    # Raised at the first failure (30 ms), before the siblings answer (120 ms): none was cancelled, those still in
+    # flight were left running and, awaited when the workflow closed, answered after the RunError.
+    siblings = sorted(r.call for r in execution.requests if r.call not in ("quote:NVDA", "router"))
+    assert error.cancelled == () and error.orphaned
+    assert sorted(error.completed + error.orphaned) == siblings
+    assert _fetch_outcomes(execution) == Counter({"answered": FETCH_CALLS - 1, "failed": 1})
+
+
 @pytest.mark.parametrize("variant", ["threads", "legacy"])
 def test_threads_finish_every_submitted_job_before_reporting(executed, variant: str) -> None:
     execution = executed(FAILURE, variant)

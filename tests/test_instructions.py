@@ -24,6 +24,7 @@ from benchmarks.instructions import (
     parse_callgrind_totals,
     read_instructions,
 )
+from benchmarks.matrix import Profile
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +105,7 @@ def test_without_valgrind_the_file_says_why_and_holds_no_counts(
     stale.parent.mkdir()
     stale.write_text(json.dumps(_raw({"report-5@zero/taskgroup": _case([1])})))
     output = StringIO()
-    assert instructions.measure_all("quick", tmp_path, [], Console(file=output)) == 0
+    assert instructions.measure_all("default", tmp_path, [], Console(file=output)) == 0
     results = read_instructions(stale)
     assert results.unavailable is not None and "valgrind not found on PATH" in results.unavailable
     assert results.cases == {}
@@ -112,16 +113,14 @@ def test_without_valgrind_the_file_says_why_and_holds_no_counts(
 
 
 def test_a_failed_case_is_left_out_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def run_variants(
-        variants: list[str], profile: instructions.InstructionProfile
-    ) -> tuple[dict[str, dict[str, Any]], str]:
+    def run_variants(variants: list[str], profile: Profile) -> tuple[dict[str, dict[str, Any]], str]:
         counted = {"report-5@zero/taskgroup": {**_case([5, 6]), "run_s": 1.0}}  # threads failed validation
         return counted, "worker exited with 3: failed validation"
 
     monkeypatch.setattr(instructions, "unavailable_reason", lambda: None)
     monkeypatch.setattr(instructions, "run_variants", run_variants)
     output = StringIO()
-    assert instructions.measure_all("quick", tmp_path, [], Console(file=output, width=200)) == 1
+    assert instructions.measure_all("default", tmp_path, [], Console(file=output, width=200)) == 1
     results = read_instructions(tmp_path / "raw" / f"{python_tag()}.instructions.json")
     assert list(results.cases) == ["report-5@zero/taskgroup"]
     assert "no result for report-5@zero/threads" in output.getvalue()

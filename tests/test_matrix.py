@@ -8,6 +8,7 @@ from benchmarks.cli import PROFILE_NAMES
 from benchmarks.matrix import PROFILES, expand, on_interpreter, with_fanout, with_latency, with_pool
 from scenarios.critical_path import critical_path
 from tests.conftest import SHIPPED
+from workflow.variants import REGISTRY
 
 
 def test_profile_names_agree_with_the_nox_options() -> None:
@@ -19,7 +20,7 @@ def test_case_names_are_unique_and_scenarios_valid(profile: str) -> None:
     cases = expand(PROFILES[profile], SHIPPED)
     names = [case.name for case in cases]
     assert len(names) == len(set(names))
-    assert all(case.variant in ("threads", "gather", "taskgroup", "legacy") for case in cases)
+    assert all(case.variant in REGISTRY for case in cases)
 
 
 def test_default_profile_covers_the_issue_sweeps() -> None:
@@ -48,6 +49,7 @@ def test_quick_measures_what_every_verdict_decides_on() -> None:
     assert {"report-5@zero/taskgroup", "report-5@zero/gather"} <= names  # C4's, and C3b's with report-5
     assert "report-5/legacy" in names  # C5's
     assert {"report-5-failure/taskgroup", "report-5-failure/gather"} <= names  # C7's
+    assert "report-5-failure/gather-plain" in names  # C7's context: the gather that does not wait
 
 
 def test_default_measures_its_breadth_on_the_newest_interpreter_and_report_5_everywhere() -> None:

@@ -13,8 +13,8 @@ from benchmarks.memory import leak_slope, marginal_per_operation, plan, scenario
 from scenarios.mock import InFlightGate
 from scenarios.runner import ScenarioSession
 from scenarios.validate import validate
-from workflow import TaskGroupFinancialAssistant
 from workflow.events import WorkflowEvent
+from workflow.taskgroup import TaskGroupFinancialAssistant
 
 
 def test_marginal_memory_is_the_slope_over_operations() -> None:

@@ -14,7 +14,8 @@ from scenarios import shipped_scenarios
 from scenarios.mock import MockServer
 from scenarios.runner import execute, workflow_config
 from tests.conftest import VARIANT_NAMES
-from workflow import GatherFinancialAssistant, TaskGroupFinancialAssistant
+from workflow.gather import GatherFinancialAssistant
+from workflow.taskgroup import TaskGroupFinancialAssistant
 
 SCENARIOS = ("chat-3-turns", "report-5", "report-5-failure")
 

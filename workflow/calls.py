@@ -28,12 +28,13 @@ class CallFailed(Exception):
 
 @dataclass
 class StepFailed(Exception):
-    """A fan-out step failed; says which calls failed, finished or were cancelled."""
+    """A fan-out step failed; says which calls failed, finished, were cancelled or were left running."""
 
     step: str
     failures: tuple[CallFailure, ...]
     completed: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
+    orphaned: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         failed = ", ".join(f"{f.call} ({f.error})" for f in self.failures)

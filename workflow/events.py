@@ -73,6 +73,7 @@ class RunError:
     failures: tuple[CallFailure, ...]
     completed: tuple[str, ...] = field(default=())  # siblings that finished (partial results)
     cancelled: tuple[str, ...] = field(default=())  # siblings cancelled while in flight
+    orphaned: tuple[str, ...] = field(default=())  # siblings left running, neither awaited nor cancelled
 
     def key(self) -> tuple[Any, ...]:
         return ("run_error", self.step, tuple(sorted(f.call for f in self.failures)))

@@ -38,7 +38,7 @@ AgentFactory = Callable[[agents.HttpClient], Agent]
 
 def _run_error(run_id: str, step: str, error: CallFailed | StepFailed) -> RunError:
     if isinstance(error, StepFailed):
-        return RunError(run_id, error.step, error.failures, error.completed, error.cancelled)
+        return RunError(run_id, error.step, error.failures, error.completed, error.cancelled, error.orphaned)
     return RunError(run_id, step, (CallFailure(error.call, error.error),))
 
 

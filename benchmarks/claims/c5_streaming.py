@@ -28,7 +28,7 @@ from benchmarks.claims.base import (
     where,
 )
 from benchmarks.compare import compare
-from benchmarks.matrix import VARIANTS
+from benchmarks.matrix import EVERYDAY_VARIANTS
 from benchmarks.results import RunResults
 from benchmarks.stats import HIERARCHICAL, Estimate
 
@@ -112,8 +112,8 @@ def decide(results: RunResults) -> Verdict:
 def draw(axes: Axes, verdict: Verdict, results: RunResults) -> None:
     rows = sorted(verdict.evidence, key=lambda r: (r.python, r.label))
     groups = [(r.python, str(r.facts["scenario"])) for r in rows]
-    width = 0.8 / len(VARIANTS)
-    for index, variant in enumerate(VARIANTS):
+    width = 0.8 / len(EVERYDAY_VARIANTS)
+    for index, variant in enumerate(EVERYDAY_VARIANTS):
         xs, ys = [], []
         for position, (python, scenario) in enumerate(groups):
             case = results.find(scenario, variant, python)
