@@ -257,9 +257,11 @@ def test_c5_every_outcome() -> None:
 # --- C6 and C7 ----------------------------------------------------------------------------
 
 
-def _observed(outcomes: dict[str, int], cancelled: tuple[str, ...] = (), validated: bool = True) -> dict[str, Any]:
+def _observed(
+    outcomes: dict[str, int], cancelled: tuple[str, ...] = (), validated: bool = True, orphaned: tuple[str, ...] = ()
+) -> dict[str, Any]:
     error = {"step": "fetch", "failed": ["quote:NVDA"], "completed": [], "cancelled": list(cancelled)}
-    return {"outcomes": outcomes, "run_errors": [error], "validated": validated}
+    return {"outcomes": outcomes, "run_errors": [error | {"orphaned": list(orphaned)}], "validated": validated}
 
 
 def _equivalence(
@@ -275,6 +277,7 @@ def _equivalence(
         "gather": _observed(same),
         "taskgroup": _observed(taskgroup_outcomes, cancelled, validated),
         "legacy": _observed(same),
+        "gather-plain": _observed(same, orphaned=("quote:AAPL", "news:AAPL")),
     }
     return {"reference": "threads", "scenarios": {scenario: {"variants": variants, "differences": differences or {}}}}
 
@@ -288,7 +291,7 @@ def test_c6_every_outcome_with_the_work_done_as_a_caveat() -> None:
     holds = decide_identical(run(equivalence={"3.12": cancelling}))
     assert holds.verdict == "holds"  # the cancellations are C7's point, not a second strike
     assert "the work done differs" in holds.condition
-    every_variant = {v: ["final answer differ"] for v in ("gather", "taskgroup", "legacy")}
+    every_variant = {v: ["final answer differ"] for v in ("gather", "taskgroup", "legacy", "gather-plain")}
     differing = _equivalence({"answered": 20, "failed": 1}, every_variant, scenario="report-5")
     assert decide_identical(run(equivalence={"3.12": differing})).verdict == "refuted"
     split = decide_identical(run(equivalence={"3.12": _merge(differing, cancelling)}))
@@ -320,6 +323,19 @@ def test_c7_every_outcome() -> None:
     split.equivalence["3.13"] = split.equivalence["3.12"]  # the same observations on 3.13
     assert decide_structured(split).verdict == "conditional"
     assert decide_structured(run()).verdict == "inconclusive"
+
+
+@pytest.mark.parametrize(("plain_scale", "as_quick"), [(0.07, "as quick to report"), (0.2, "not as quick to report")])
+def test_c7_says_which_gather_each_statement_is_about(plain_scale: float, as_quick: str) -> None:
+    results = _c7(0.07, ("quote:AAPL",))
+    results.cases.append(case("report-5-failure", "gather-plain", plain_scale, failures=1))
+    verdict = decide_structured(results)
+    assert verdict.verdict == "holds"  # plain gather is context: it never decides the verdict
+    assert "gather(return_exceptions=True)" in verdict.condition
+    assert f"plain gather() (the first exception raised at once), taskgroup is {as_quick}" in verdict.condition
+    assert "plain gather leaves 2 sibling(s) running" in verdict.condition
+    context = [e for e in verdict.evidence if not e.primary]
+    assert len(context) == 1 and context[0].facts["versus"] == "gather-plain"
 
 
 # --- incomplete and stale runs -------------------------------------------------------------

@@ -5,11 +5,15 @@ scenario. C6 is about what a user observes: final answers, events, calls made. U
 failure taskgroup cancels siblings in flight that the others let finish: that is C7's point, so C6
 reports it as a caveat rather than a second strike. A run that failed validation decides neither
 claim: it is shown, as unclear. C7 adds time to the failure, taskgroup against
-`gather(return_exceptions=True)` (our gather, which waits for every sibling by design), paired.
+`gather(return_exceptions=True)` (variant gather, which waits for every sibling by design), paired;
+and, as context that does not decide, against a plain `gather()` (variant gather-plain: the first
+exception is raised at once and the siblings are left running), which is as quick to report and
+differs in what becomes of the siblings.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -21,6 +25,7 @@ from benchmarks.claims.base import (
     Outcome,
     Support,
     Verdict,
+    ci_text,
     decided,
     from_comparison,
     headline_of,
@@ -37,6 +42,8 @@ from benchmarks.results import RunResults
 from benchmarks.stats import HIERARCHICAL
 
 FAILURE_SCENARIO = "report-5-failure"
+PLAIN_GATHER = "gather-plain"
+EQUALLY_QUICK = 1.05  # context only: plain gather and taskgroup both report at the first failure
 IDENTICAL = Claim(
     id="C6",
     title="The async variants behave identically to the sync one",
@@ -56,7 +63,8 @@ STRUCTURED = Claim(
     source=f"{TRACKER}, tasks 2.5 and 2.6 (TaskGroup, Exception Group Handling)",
     metric="under an injected failure (report-5-failure): the RunError's contents, sibling calls cancelled, and "
     "time to the failure",
-    comparison="taskgroup / gather(return_exceptions=True), paired by process and round",
+    comparison="taskgroup / gather(return_exceptions=True), paired by process and round; context: taskgroup / "
+    "plain gather() (first exception raised, siblings left running)",
     primary="report-5-failure per interpreter: names the failed call and cancels its siblings (equivalence "
     "suite) and reports the failure sooner than gather",
     rule="A primary comparison supports the claim when taskgroup's RunError names the failed call, the siblings in "
@@ -129,10 +137,18 @@ def decide_structured(results: RunResults) -> Verdict:
         return not_measured(STRUCTURED, gap)
     cancels = _cancels_siblings(results)
     evidence: list[Evidence] = []
+    plain: list[Evidence] = []
     for case in results.cases:
         gather = results.find(case.scenario, "gather", case.python)
         if case.variant != "taskgroup" or not case.injected_failures or gather is None:
             continue
+        plain_gather = results.find(case.scenario, PLAIN_GATHER, case.python)
+        if plain_gather is not None:
+            facts = {"scenario": case.scenario, "versus": PLAIN_GATHER, "plain_gather_s": plain_gather.median_s}
+            row = from_comparison(
+                case.scenario, case.python, compare(case, plain_gather), _within_5_percent, facts, primary=False
+            )
+            plain += [row] if row is not None else []
         cancelled = cancels.get(case.python)
         threads = results.find(case.scenario, "threads", case.python)
         facts = {
@@ -154,6 +170,7 @@ def decide_structured(results: RunResults) -> Verdict:
             evidence.append(row)
     if not evidence:
         return not_measured(STRUCTURED, "not measured: time to failure (report-5-failure taskgroup and gather)")
+    evidence += plain
     if not cancels:
         return not_measured(STRUCTURED, "not measured: the equivalence suite (what taskgroup cancelled)")
     headline = headline_of(evidence)
@@ -170,7 +187,48 @@ def decide_structured(results: RunResults) -> Verdict:
         "inconclusive": "siblings cancelled, but failing sooner than gather is not clear",
     }
     reason = f"cancels siblings on {sum(cancels.values())} of {len(cancels)} interpreters"
+    if plain:
+        context = _against_plain_gather(plain, _orphans(results))
+        conditions = {outcome: f"{text}. {context}" for outcome, text in conditions.items()}
     return decided(STRUCTURED, evidence, headline, figure_text, conditions, HIERARCHICAL, reason)
+
+
+def _within_5_percent(estimate: Any) -> Support:
+    """Context only: is taskgroup as quick as plain gather to report (the interval inside 0.95-1.05)?"""
+    if estimate.low is None or estimate.high is None:
+        return "unclear"
+    inside = estimate.low >= 1 / EQUALLY_QUICK and estimate.high <= EQUALLY_QUICK
+    outside = estimate.high < 1 / EQUALLY_QUICK or estimate.low > EQUALLY_QUICK
+    return "yes" if inside else "no" if outside else "unclear"
+
+
+def _orphans(results: RunResults) -> dict[str, int]:
+    """Per interpreter: siblings plain gather left running when it reported the failure (validated runs only)."""
+    left: dict[str, int] = {}
+    for python, equivalence in results.equivalence.items():
+        result = equivalence.scenarios.get(FAILURE_SCENARIO)
+        run = None if result is None else result.variants.get(PLAIN_GATHER)
+        if run is not None and run.validated:
+            left[python] = sum(len(error.orphaned) for error in run.run_errors)
+    return left
+
+
+def _against_plain_gather(rows: list[Evidence], orphans: dict[str, int]) -> str:
+    """Which gather each statement is about: the context sentence on plain gather()."""
+    newest = max(rows, key=lambda e: version(e.python))
+    ratio = f"{newest.value:.2f}x{ci_text(newest)}" if not math.isnan(newest.value) else newest.note
+    as_quick = {"yes": "as quick to report", "no": "not as quick to report", "unclear": "about as quick to report"}
+    text = (
+        f"Against a plain gather() (the first exception raised at once), taskgroup is {as_quick[newest.supports]} "
+        f"(time ratio {ratio}, Python {newest.python})"
+    )
+    if orphans:
+        counts = sorted(set(orphans.values()))
+        text += (
+            f"; plain gather leaves {' or '.join(map(str, counts))} sibling(s) running after it reports, "
+            "neither awaited nor cancelled"
+        )
+    return text
 
 
 def draw_structured(axes: Axes, verdict: Verdict, results: RunResults) -> None:
