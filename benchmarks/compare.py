@@ -59,6 +59,9 @@ def compare(numerator: Measured, denominator: Measured, measure: Measure = "wall
         return Comparison(
             None, 0, 0, "their scenario files differ (content hashes " + " vs ".join(map(str, hashes)) + ")"
         )
+    commits = {getattr(side, "commit", "") for side in (numerator, denominator)}
+    if len(commits) > 1:  # the code measured differs: a reused run folder, or a checkout changed mid-run
+        return Comparison(None, 0, 0, "measured at different commits (" + " vs ".join(sorted(commits)) + ")")
     value_of = _MEASURES[measure]
     other = {s.key: s for s in denominator.samples}
     groups: dict[int, list[float]] = {}

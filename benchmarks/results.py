@@ -82,6 +82,7 @@ class CaseResult:
     samples: tuple[Sample, ...] = ()  # every value with its worker, round, first chunk and steal
     max_workers: int | None = None  # threads the pool may start (threads, legacy), as measured
     pool_limited_s: float | None = None  # the bound for that pool: calls queue in waves of max_workers
+    commit: str = ""  # the checkout its workers ran ("a, b" if they ran different ones; "" unrecorded)
 
     @property
     def steal_fractions(self) -> tuple[float, ...]:
@@ -216,6 +217,11 @@ def _read_micro(
     return results
 
 
+def _commits(bench: pyperf.Benchmark) -> str:
+    """The commit(s) a case's worker processes ran, from each run's metadata."""
+    return ", ".join(sorted({str(run.get_metadata().get("git_commit", "")) for run in bench.get_runs()}))
+
+
 def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tuple[dict[str, Any], list[CaseResult]]:
     try:
         suite = pyperf.BenchmarkSuite.load(str(path))
@@ -253,6 +259,7 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tu
                     samples=taken,
                     max_workers=_optional(metadata.get("bench_max_workers"), int),
                     pool_limited_s=_optional(metadata.get("bench_pool_limited_s"), float),
+                    commit=_commits(bench),
                 )
             )
         except (KeyError, ValueError) as exc:

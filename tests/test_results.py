@@ -43,6 +43,7 @@ def test_per_interpreter_files_merge_into_one_view(run_dir: Path) -> None:
         ("s/threads", "3.11"),
         ("s/taskgroup", "3.12"),
     }
+    assert {c.commit for c in results.cases} == {"abc"}  # from every worker's metadata
     threads = results.find("s", "threads", "3.11")
     assert threads is not None
     assert threads.median_s == pytest.approx(2.2, rel=0.02)

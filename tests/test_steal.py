@@ -83,6 +83,13 @@ def test_cases_from_different_scenario_files_are_not_compared() -> None:
     assert comparison.estimate is None and "scenario files differ" in comparison.describe()
 
 
+def test_cases_measured_at_different_commits_are_not_compared() -> None:
+    earlier = replace(case("report-5", "threads", 2.0), commit="abc")
+    comparison = compare(earlier, replace(case("report-5", "taskgroup", 1.0), commit="def"))
+    assert comparison.estimate is None and "different commits (abc vs def)" in comparison.describe()
+    assert compare(earlier, replace(case("report-5", "taskgroup", 1.0), commit="abc")).estimate is not None
+
+
 def test_a_pool_size_is_not_a_different_scenario() -> None:
     from benchmarks.matrix import FANOUT_BASE_FILE, with_fanout, with_pool
     from scenarios.model import load_scenario
