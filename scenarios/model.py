@@ -17,15 +17,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scenarios.content import classify
+from workflow.calls import MARKET_DATA_KINDS
 from workflow.prompts import SUBFLOWS
-from workflow.tools import MARKET_DATA_KINDS
 
 LLM_CALL_KINDS = ("router", "analyst", "writer", "chat")
 CALL_KINDS = LLM_CALL_KINDS + MARKET_DATA_KINDS
 FAILURE_KINDS = ("http_500", "http_429", "timeout")
 DEFAULT_TOKENS = {"router": 1, "analyst": 24, "writer": 64, "chat": 32}
 TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,7}(\.[A-Z])?$")
+# Stated limits: what a scenario may ask of one run. Beyond them a run takes minutes to hours or gigabytes.
+MAX_TICKERS = 100  # the fan-out sweep's largest: 400 market-data calls in one step
+MAX_TURNS = 20
+MAX_TOKENS = 4096  # per answer
+MAX_WAIT_MS = 60_000.0  # any one wait (first token, gap, injected failure); a lognormal's 99.9th percentile
+MAX_POOL = 1024
+MAX_SERIAL_S = 600.0  # the whole run with every call made one after another: bounds its timeout
 
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 Subflow = Literal["report", "alone", "chat"]
 FailureKind = Literal["http_500", "http_429", "timeout"]
 PoolSize = int | Literal["default", "fanout"]
@@ -196,15 +205,20 @@ def parse_scenario(data: Mapping[str, Any], *, source: str, default_name: str, r
         raise ScenarioError(source, "messages", f"exactly one message for a {subflow} scenario", len(messages))
 
     pool = data.get("thread_pool_size", "default")
-    if not (pool in ("default", "fanout") or (isinstance(pool, int) and not isinstance(pool, bool) and pool > 0)):
-        raise ScenarioError(source, "thread_pool_size", '"default", "fanout" or a positive integer', pool)
+    if not (
+        pool in ("default", "fanout") or (isinstance(pool, int) and not isinstance(pool, bool) and 0 < pool <= MAX_POOL)
+    ):
+        raise ScenarioError(source, "thread_pool_size", f'"default", "fanout" or an integer from 1 to {MAX_POOL}', pool)
     seed = _typed(data, "seed", int, source, 0)
     streaming = _typed(data, "streaming", bool, source, True)
     store = _typed(data, "session_store", str, source, "sqlite")
     if store not in ("sqlite", "memory"):
         raise ScenarioError(source, "session_store", '"sqlite" or "memory"', store)
 
-    return Scenario(
+    if not NAME_PATTERN.match(name):
+        raise ScenarioError(source, "name", "letters, digits, '-' and '_' (it names cases and files)", name)
+    _check_routes(messages, subflow, tickers, source, "message" if "message" in data else "messages")
+    scenario = Scenario(
         name=name,
         source=source,
         subflow=subflow,  # type: ignore[arg-type]  # checked against SUBFLOWS above
@@ -219,6 +233,41 @@ def parse_scenario(data: Mapping[str, Any], *, source: str, default_name: str, r
         description=_typed(data, "description", str, source, ""),
         content_hash=hashlib.sha256(raw).hexdigest() if raw else "",
     )
+    serial_s = serial_seconds(scenario)
+    if serial_s > MAX_SERIAL_S:
+        raise ScenarioError(
+            source,
+            "latency",
+            f"a run of at most {MAX_SERIAL_S:.0f} s with every call made one after another (the stated limit; "
+            "fewer tickers, turns or tokens, or shorter waits)",
+            f"{serial_s:,.0f} s",
+        )
+    return scenario
+
+
+def serial_seconds(scenario: Scenario) -> float:
+    """The whole run with every call made one after another: no variant should take longer (its timeout's base)."""
+    total = 0.0
+    for turn in range(len(scenario.messages)):
+        for stage in call_stages(scenario):
+            total += sum(scenario.delays(call, turn).total_s for call in stage)
+    return total
+
+
+def _check_routes(
+    messages: tuple[str, ...], subflow: str, tickers: tuple[str, ...], source: str, field_name: str
+) -> None:
+    """Each message must route to the declared subflow and tickers under the mock router's rule, or every run
+    would fail validation: found here, naming the message, rather than as a traceback at run time."""
+    expected = {"subflow": subflow, "tickers": list(tickers)}
+    for index, message in enumerate(messages):
+        routed = classify(message)
+        if routed != expected:
+            got = f"{routed['subflow']} with tickers {routed['tickers']}"
+            rule = "no $TICKER: chat; the word 'report' or several $TICKERs: report; one $TICKER: alone"
+            where = f"{field_name}[{index}]" if field_name == "messages" else field_name
+            wanted = f"a message routed to {subflow} with tickers {list(tickers)} ({rule})"
+            raise ScenarioError(source, where, wanted, f"{message!r}, routed to {got}")
 
 
 def synthetic_tickers(count: int) -> tuple[str, ...]:
@@ -239,8 +288,8 @@ def _typed(data: Mapping[str, Any], key: str, kind: type, source: str, default: 
 
 def _parse_tickers(value: Any, source: str) -> tuple[str, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            raise ScenarioError(source, "tickers", "a positive count or a list of symbols", value)
+        if not 1 <= value <= MAX_TICKERS:
+            raise ScenarioError(source, "tickers", f"a count from 1 to {MAX_TICKERS} or a list of symbols", value)
         return synthetic_tickers(value)
     if not isinstance(value, list):
         raise ScenarioError(source, "tickers", "a list of symbols or a count", value)
@@ -249,6 +298,8 @@ def _parse_tickers(value: Any, source: str) -> tuple[str, ...]:
             raise ScenarioError(source, f"tickers[{index}]", "an upper-case symbol like AAPL", ticker)
     if len(set(value)) != len(value):
         raise ScenarioError(source, "tickers", "distinct symbols", value)
+    if len(value) > MAX_TICKERS:
+        raise ScenarioError(source, "tickers", f"at most {MAX_TICKERS} symbols (the stated limit)", len(value))
     return tuple(value)
 
 
@@ -259,6 +310,8 @@ def _parse_messages(data: Mapping[str, Any], source: str, tickers: tuple[str, ..
     field_name = "message" if "message" in data else "messages"
     if not isinstance(raw, list) or not raw:
         raise ScenarioError(source, field_name, "a non-empty list of strings", raw)
+    if len(raw) > MAX_TURNS:
+        raise ScenarioError(source, field_name, f"at most {MAX_TURNS} turns (the stated limit)", len(raw))
     cashtags = ", ".join(f"${t}" for t in tickers)
     messages = []
     for index, message in enumerate(raw):
@@ -268,11 +321,18 @@ def _parse_messages(data: Mapping[str, Any], source: str, tickers: tuple[str, ..
     return tuple(messages)
 
 
+def _milliseconds(value: Any, source: str, where: str, what: str = "milliseconds") -> float:
+    """A finite number of milliseconds in [0, MAX_WAIT_MS] (TOML allows inf and nan: refused here)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise ScenarioError(source, where, f"finite {what} >= 0", value)
+    if value > MAX_WAIT_MS:
+        raise ScenarioError(source, where, f"{what} <= {MAX_WAIT_MS:,.0f} (the limit of one wait)", value)
+    return float(value)
+
+
 def _parse_distribution(value: Any, source: str, where: str) -> Distribution:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ScenarioError(source, where, "milliseconds >= 0", value)
-        return Distribution(value=float(value))
+        return Distribution(value=_milliseconds(value, source, where))
     if not isinstance(value, dict):
         raise ScenarioError(source, where, "milliseconds or a table with 'dist'", value)
     dist = value.get("dist")
@@ -284,13 +344,14 @@ def _parse_distribution(value: Any, source: str, where: str) -> Distribution:
         if key != "dist" and key not in required[dist]:
             raise ScenarioError(source, f"{where}.{key}", f"only {list(required[dist])} for {dist}", "unknown")
     for key in required[dist]:
-        number = value.get(key)
-        if not isinstance(number, (int, float)) or isinstance(number, bool) or number < 0:
-            raise ScenarioError(source, f"{where}.{key}", "a number >= 0", number)
-        params[key] = float(number)
+        params[key] = _milliseconds(value.get(key), source, f"{where}.{key}", "sigma" if key == "sigma" else "ms")
     if dist == "uniform" and params["low"] > params["high"]:
         raise ScenarioError(source, f"{where}.low", "low <= high", params["low"])
-    return Distribution(kind=dist, **params)
+    distribution = Distribution(kind=dist, **params)
+    if distribution.max_ms > MAX_WAIT_MS:
+        limit = f"a 99.9th percentile <= {MAX_WAIT_MS:,.0f} ms (the limit of one wait)"
+        raise ScenarioError(source, where, limit, f"{distribution.max_ms:,.0f} ms")
+    return distribution
 
 
 def _parse_latency(value: Any, source: str) -> dict[str, LatencyModel]:
@@ -313,8 +374,8 @@ def _parse_latency(value: Any, source: str) -> dict[str, LatencyModel]:
         table = tables.get(kind) or (tables.get("market_data", {}) if kind in MARKET_DATA_KINDS else {})
         where = f"latency.{kind}" if kind in tables or kind in LLM_CALL_KINDS else "latency.market_data"
         tokens = table.get("tokens", DEFAULT_TOKENS.get(kind, 1))
-        if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1:
-            raise ScenarioError(source, f"{where}.tokens", "an integer >= 1", tokens)
+        if not isinstance(tokens, int) or isinstance(tokens, bool) or not 1 <= tokens <= MAX_TOKENS:
+            raise ScenarioError(source, f"{where}.tokens", f"an integer from 1 to {MAX_TOKENS}", tokens)
         models[kind] = LatencyModel(
             ttft=_parse_distribution(table.get("ttft_ms", 0), source, f"{where}.ttft_ms"),
             gap=_parse_distribution(table.get("gap_ms", 0), source, f"{where}.gap_ms"),
@@ -343,10 +404,8 @@ def _parse_failures(value: Any, source: str, subflow: str, tickers: tuple[str, .
         kind = table.get("kind")
         if kind not in FAILURE_KINDS:
             raise ScenarioError(source, f"{where}.kind", f"one of {list(FAILURE_KINDS)}", kind)
-        after = table.get("after_ms", 0)
-        if not isinstance(after, (int, float)) or isinstance(after, bool) or after < 0:
-            raise ScenarioError(source, f"{where}.after_ms", "milliseconds >= 0", after)
-        failures.append(Failure(call=call, kind=kind, after_ms=float(after)))
+        after = _milliseconds(table.get("after_ms", 0), source, f"{where}.after_ms")
+        failures.append(Failure(call=call, kind=kind, after_ms=after))
     if len({f.call for f in failures}) != len(failures):
         raise ScenarioError(source, "failures", "at most one failure per call")
     return tuple(failures)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Self
 from agno.utils.log import agent_logger
 
 from scenarios.mock import MockLog, MockServer, RequestRecord
-from scenarios.model import Scenario
+from scenarios.model import Scenario, serial_seconds
 from workflow.config import WorkflowConfig
 from workflow.events import ContentChunk, WorkflowEvent
 from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant
@@ -41,10 +42,22 @@ class Execution:
     requests: tuple[RequestRecord, ...]
     timeline: tuple[tuple[int, str], ...]
     escapes: tuple[str, ...]
+    timeout_s: float = math.inf  # the run's wall-clock limit (run_timeout_s); past it the run fails validation
+    timed_out: bool = False  # stopped at the limit (async runs; a sync run cannot be interrupted, only judged)
 
     @property
     def wall_s(self) -> float:
         return sum(turn.wall_s for turn in self.turns)
+
+
+RUN_TIMEOUT_FLOOR_S = 30.0
+RUN_TIMEOUT_FACTOR = 3.0
+
+
+def run_timeout_s(scenario: Scenario) -> float:
+    """A run's wall-clock limit: 30 s plus 3x the run with every call made one after another (no variant
+    waits longer than that for the mock; the load-time limits keep it under half an hour)."""
+    return RUN_TIMEOUT_FLOOR_S + RUN_TIMEOUT_FACTOR * serial_seconds(scenario)
 
 
 def workflow_config(scenario: Scenario, session_dir: Path, session_id: str = "") -> WorkflowConfig:
@@ -69,9 +82,11 @@ class ScenarioSession:
         scenario: Scenario,
         variant: str,
         workflow_class: type[SyncFinancialAssistant] | type[AsyncFinancialAssistant] | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         self.scenario = scenario
         self.variant = variant
+        self.timeout_s = run_timeout_s(scenario) if timeout_s is None else timeout_s
         # KeyError for an unknown variant; a class may be given instead (e.g. a planted leak in tests).
         self.workflow_class = workflow_class or REGISTRY[variant].workflow
         self.is_async = not issubclass(self.workflow_class, SyncFinancialAssistant)
@@ -94,13 +109,21 @@ class ScenarioSession:
             return asyncio.run(self.arun())
         workflow = self.new_workflow()
         assert isinstance(workflow, SyncFinancialAssistant)
-        return self._execution(_run_sync(workflow, self.scenario, self.mock.log))
+        turns: list[Turn] = []
+        _run_sync(workflow, self.scenario, self.mock.log, turns)
+        return self._execution(turns)
 
     async def arun(self) -> Execution:
         """One run of every turn on the running loop (async variants only)."""
         workflow = self.new_workflow()
         assert isinstance(workflow, AsyncFinancialAssistant), f"{self.variant} is not an async variant"
-        return self._execution(await _run_async(workflow, self.scenario, self.mock.log))
+        turns: list[Turn] = []
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await _run_async(workflow, self.scenario, self.mock.log, turns)
+        except TimeoutError:
+            return self._execution(turns, timed_out=True)
+        return self._execution(turns)
 
     def new_workflow(self) -> SyncFinancialAssistant | AsyncFinancialAssistant:
         """A fresh workflow with its own agno session, the mock's log reset (for callers running it themselves)."""
@@ -111,7 +134,7 @@ class ScenarioSession:
         self._runs += 1
         return workflow_config(self.scenario, self._session_dir, f"{self.scenario.name}-run-{self._runs}")
 
-    def _execution(self, turns: list[Turn]) -> Execution:
+    def _execution(self, turns: list[Turn], timed_out: bool = False) -> Execution:
         log = self.mock.log
         return Execution(
             scenario=self.scenario,
@@ -120,6 +143,8 @@ class ScenarioSession:
             requests=tuple(log.requests),
             timeline=tuple(log.timeline),
             escapes=tuple(self.mock.escapes),
+            timeout_s=self.timeout_s,
+            timed_out=timed_out,
         )
 
 
@@ -129,26 +154,22 @@ def execute(scenario: Scenario, variant: str) -> Execution:
         return session.run()
 
 
-def _run_sync(workflow: SyncFinancialAssistant, scenario: Scenario, log: MockLog) -> list[Turn]:
-    turns = []
+def _run_sync(workflow: SyncFinancialAssistant, scenario: Scenario, log: MockLog, turns: list[Turn]) -> None:
     with workflow:
         for message in scenario.messages:
             recorder = _TurnRecorder(log)
             for event in workflow.run(message):
                 recorder.record(event)
             turns.append(recorder.finish())
-    return turns
 
 
-async def _run_async(workflow: AsyncFinancialAssistant, scenario: Scenario, log: MockLog) -> list[Turn]:
-    turns = []
+async def _run_async(workflow: AsyncFinancialAssistant, scenario: Scenario, log: MockLog, turns: list[Turn]) -> None:
     async with workflow:
         for message in scenario.messages:
             recorder = _TurnRecorder(log)
             async for event in workflow.arun(message):
                 recorder.record(event)
             turns.append(recorder.finish())
-    return turns
 
 
 class _TurnRecorder:

@@ -33,7 +33,13 @@ def expected_calls(scenario: Scenario) -> Counter[str]:
 def validate(execution: Execution) -> None:
     """Raise ValidationFailed listing every way the execution departs from its scenario."""
     runs = [[turn.events for turn in execution.turns]]
-    validate_runs(execution.scenario, execution.variant, runs, execution.requests, execution.escapes)
+    late = []
+    if execution.timed_out or execution.wall_s > execution.timeout_s:
+        stopped = "stopped at" if execution.timed_out else f"ran {execution.wall_s:.1f} s, past"
+        late.append(
+            f"{stopped} its timeout of {execution.timeout_s:.0f} s (30 s + 3x the run with every call made in turn)"
+        )
+    validate_runs(execution.scenario, execution.variant, runs, execution.requests, execution.escapes, late)
 
 
 def validate_runs(
@@ -42,12 +48,13 @@ def validate_runs(
     runs: Sequence[Sequence[tuple[object, ...]]],
     requests: Sequence[RequestRecord],
     escapes: Sequence[str],
+    found: Sequence[str] = (),
 ) -> None:
     """The same checks for several runs of one scenario that shared a mock (e.g. concurrent users).
 
     `runs` holds, per run, the events of each of its turns.
     """
-    reasons: list[str] = []
+    reasons: list[str] = list(found)
     if escapes:
         reasons.append(f"requests escaped the mock: {list(escapes)}")
     unmatched = [r.url for r in requests if r.outcome == "unmatched"]

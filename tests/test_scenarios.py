@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import SHIPPED_DIR, ScenarioError, load_scenario, shipped_scenarios
+from scenarios import SHIPPED_DIR, ScenarioError, ScenarioFilesError, load_scenario, load_scenarios, shipped_scenarios
 from scenarios.model import synthetic_tickers
 
 VALID = """
@@ -67,16 +67,33 @@ def test_market_data_endpoints_inherit_the_shared_table(tmp_path: Path) -> None:
         (VALID.replace('"MSFT"', '"msft"'), "tickers[1]", "an upper-case symbol"),
         (VALID.replace('"MSFT"', '"AAPL"'), "tickers", "distinct symbols"),
         (VALID.replace('"report"', '"alone"'), "tickers", "exactly one ticker"),
-        (VALID + "thread_pool_size = 0\n", "thread_pool_size", "a positive integer"),
+        (VALID + "thread_pool_size = 0\n", "thread_pool_size", "an integer from 1 to 1024"),
         (VALID + "streaming = 'yes'\n", "streaming", "a bool"),
         (VALID + "[latency.gpu]\nttft_ms = 1\n", "latency.gpu", "a call kind"),
-        (VALID + "[latency.writer]\nttft_ms = -5\n", "latency.writer.ttft_ms", "milliseconds >= 0"),
+        (VALID + "[latency.writer]\nttft_ms = -5\n", "latency.writer.ttft_ms", "finite milliseconds >= 0"),
         (VALID + '[latency.writer]\nttft_ms = { dist = "normal" }\n', "latency.writer.ttft_ms.dist", "one of"),
         (VALID + '[latency.writer]\nttft_ms = { dist = "uniform", low = 9, high = 1 }\n', "ttft_ms.low", "low <= high"),
-        (VALID + "[latency.writer]\ntokens = 0\n", "latency.writer.tokens", "an integer >= 1"),
+        (VALID + "[latency.writer]\ntokens = 0\n", "latency.writer.tokens", "an integer from 1 to 4096"),
         (VALID + '[[failures]]\ncall = "quote:TSLA"\nkind = "http_500"\n', "failures[0].call", "a call of this"),
         (VALID + '[[failures]]\ncall = "writer"\nkind = "http_418"\n', "failures[0].kind", "one of"),
         (VALID.replace("message =", "messages ="), "messages", "a non-empty list"),
+        # Files that would load but could not run (found by trying): each now fails at load time.
+        (VALID + "[latency.writer]\nttft_ms = inf\n", "latency.writer.ttft_ms", "finite milliseconds"),
+        (VALID + "[latency.writer]\nttft_ms = nan\n", "latency.writer.ttft_ms", "finite milliseconds"),
+        (VALID + "[latency.writer]\ngap_ms = 90000\n", "latency.writer.gap_ms", "<= 60,000"),
+        (VALID + '[latency.writer]\nttft_ms = { dist = "lognormal", median = 500, sigma = 3 }\n', "ttft_ms", "99.9th"),
+        (VALID + "[latency.writer]\ntokens = 100000\n", "latency.writer.tokens", "an integer from 1 to 4096"),
+        (VALID + '[[failures]]\ncall = "writer"\nkind = "timeout"\nafter_ms = inf\n', "after_ms", "finite"),
+        (VALID.replace('tickers = ["AAPL", "MSFT"]', "tickers = 10000"), "tickers", "a count from 1 to 100"),
+        (VALID.replace("{tickers}", "$AAPL"), "message", "routed to report with tickers ['AAPL', 'MSFT']"),
+        (VALID.replace("Write a report on {tickers}.", "Hello there"), "message", "routed to chat"),
+        ('subflow = "chat"\nmessage = "What about $AAPL?"\n', "message", "routed to chat with tickers []"),
+        (
+            VALID.replace('["AAPL", "MSFT"]', "100") + "[latency.market_data]\nttft_ms = 2000\n",
+            "latency",
+            "at most 600 s with every call made one after another",
+        ),
+        (VALID + 'name = "my report"\n', "name", "letters, digits"),
     ],
 )
 def test_a_malformed_file_names_file_field_and_expectation(
@@ -94,3 +111,19 @@ def test_a_malformed_file_names_file_field_and_expectation(
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"nope\.toml: field '<file>': expected a readable TOML file"):
         load_scenario(tmp_path / "nope.toml")
+
+
+def test_every_bad_file_is_named_and_a_shipped_name_cannot_be_taken(tmp_path: Path) -> None:
+    (tmp_path / "one.toml").write_text(VALID + "colour = 1\n")
+    (tmp_path / "two.toml").write_text(VALID.replace('"MSFT"', '"msft"'))
+    (tmp_path / "report-5.toml").write_text(VALID)  # named after its file: a shipped scenario's name
+    with pytest.raises(ScenarioFilesError) as raised:
+        load_scenarios(sorted(tmp_path.glob("*.toml")))
+    problems = raised.value.problems
+    assert len(problems) == 3  # one bad file does not hide the others
+    assert any("one.toml: field 'colour'" in p for p in problems)
+    assert any("two.toml: field 'tickers[1]'" in p for p in problems)
+    assert any("report-5.toml: field 'name'" in p and "already the name of" in p for p in problems)
+    own = tmp_path / "mine.toml"
+    own.write_text(VALID)
+    assert load_scenarios([own])["mine"].source == str(own)

@@ -82,3 +82,23 @@ def test_a_failure_where_none_was_injected_is_caught() -> None:
     execution = execute(make_scenario(failures=[{"call": "writer", "kind": "http_500"}]), "gather")
     with pytest.raises(ValidationFailed, match="run failed at write"):
         validate(replace(execution, scenario=make_scenario()))
+
+
+@pytest.mark.parametrize("variant", ["taskgroup", "threads"])
+def test_a_run_past_its_timeout_fails_validation_with_that_reason(variant: str) -> None:
+    from scenarios.runner import ScenarioSession
+
+    slow = make_scenario(latency={"writer": {"ttft_ms": 400}})
+    with ScenarioSession(slow, variant, timeout_s=0.1) as session:
+        execution = session.run()
+    # An async run is stopped at its limit; a sync one cannot be interrupted, and is judged when it ends.
+    assert execution.timed_out == (variant == "taskgroup")
+    with pytest.raises(ValidationFailed, match=r"(stopped at|past) its timeout of 0 s"):
+        validate(execution)
+
+
+def test_a_run_timeout_follows_the_scenario() -> None:
+    from scenarios.runner import run_timeout_s
+
+    quick, slow = make_scenario(), make_scenario(latency={"writer": {"ttft_ms": 1000}})
+    assert run_timeout_s(quick) == 30.0 and run_timeout_s(slow) == pytest.approx(33.0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from workflow.events import CallFailure
 
 CALL_HEADER = "x-bench-call"  # every request names its call, so the mock can answer and account for it
+MARKET_DATA_KINDS = ("quote", "fundamentals", "news", "ratings")  # the market-data calls made per ticker
 
 
 def market_call(kind: str, ticker: str) -> str:

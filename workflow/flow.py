@@ -17,7 +17,7 @@ import httpx
 from agno.agent import Agent
 
 from workflow import agents, prompts
-from workflow.calls import CallFailed, StepFailed, analyst_call, market_call
+from workflow.calls import MARKET_DATA_KINDS, CallFailed, StepFailed, analyst_call, market_call
 from workflow.config import WorkflowConfig
 from workflow.events import (
     CallFailure,
@@ -30,7 +30,7 @@ from workflow.events import (
     WorkflowEvent,
 )
 from workflow.steps import Job, close_session_db, market_data_by_ticker, new_run_id, open_session_db
-from workflow.tools import MARKET_DATA_KINDS, MarketDataTools
+from workflow.tools import MarketDataTools
 
 T = TypeVar("T")
 AgentFactory = Callable[[agents.HttpClient], Agent]

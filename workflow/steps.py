@@ -11,10 +11,9 @@ from agno.db.base import BaseDb
 from agno.db.in_memory import InMemoryDb
 from agno.db.sqlite import SqliteDb
 
-from workflow.calls import CallFailed, StepFailed
+from workflow.calls import MARKET_DATA_KINDS, CallFailed, StepFailed
 from workflow.config import WorkflowConfig
 from workflow.events import CallFailure
-from workflow.tools import MARKET_DATA_KINDS
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import httpx
 from agno.tools import Toolkit
 
-from workflow.calls import CALL_HEADER, CallFailed, market_call
-
-MARKET_DATA_KINDS = ("quote", "fundamentals", "news", "ratings")
+from workflow.calls import CALL_HEADER, MARKET_DATA_KINDS, CallFailed, market_call
 
 
 class MarketDataTools(Toolkit):
