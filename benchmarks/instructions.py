@@ -59,6 +59,7 @@ SCENARIO = "report-5"
 LATENCY = "zero"
 VALIDATION_EXIT_CODE = 3
 HASH_SEED = "0"
+INSTRUMENTED_RUN_TIMEOUT_S = 900.0  # callgrind runs Python ~50x slower: a run's usual limit would not hold
 
 
 # --- reading results ------------------------------------------------------------------------
@@ -213,7 +214,7 @@ def measure_case(scenario: Scenario, variant: str, warmups: int, runs: int, call
             print(f"instructions {case} ({label}): {exc}", file=sys.stderr, flush=True)
             sys.exit(VALIDATION_EXIT_CODE)
 
-    with ScenarioSession(scenario, variant) as session:
+    with ScenarioSession(scenario, variant, timeout_s=INSTRUMENTED_RUN_TIMEOUT_S) as session:
         if not session.is_async:
             return measure(session.run, check, warmups, runs, callgrind)
         loop = asyncio.new_event_loop()

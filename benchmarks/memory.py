@@ -60,6 +60,7 @@ VALIDATION_EXIT_CODE = 3
 
 
 WARM_UP_OPERATIONS = 4
+TRACED_RUN_TIMEOUT_S = 600.0  # up to 1000 calls in flight under tracemalloc and memray: far slower than a run
 PARALLEL_WORKERS = 2
 
 
@@ -184,11 +185,11 @@ def _memray_sample(session: ScenarioSession, capture: Path) -> tuple[int, int]:
 def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[str, Any]:
     """One sample at K operations in this (fresh) process: warm up small, then the process sample first, then (with a
     memray capture file) the traced heap under tracemalloc and memray."""
-    with ScenarioSession(scenario_for(WARM_UP_OPERATIONS), variant) as warm_up:
+    with ScenarioSession(scenario_for(WARM_UP_OPERATIONS), variant, timeout_s=TRACED_RUN_TIMEOUT_S) as warm_up:
         _validated_run(warm_up)
     scenario = scenario_for(operations)
     record: dict[str, Any] = {"kind": "sample", "operations": scenario.fanout}
-    with ScenarioSession(scenario, variant) as session:
+    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S) as session:
         record.update(_process_sample(session, scenario.fanout))
         if capture is not None:
             record["tracemalloc_peak"] = _tracemalloc_peak(session)
