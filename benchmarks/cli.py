@@ -1,6 +1,7 @@
-"""The options users give `nox -s bench -- ...`, parsed without importing the harness.
+"""The options users give `nox -s bench -- ...`, parsed and checked before any environment is built.
 
-The noxfile runs in nox's own environment, which has neither agno nor pyperf.
+The noxfile runs in nox's own environment, which has neither agno nor pyperf: what is imported here
+(the variant registry, the scenario loader, the profiles) needs neither.
 """
 
 from __future__ import annotations
@@ -8,8 +9,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.interpreters import SUPPORTED_PYTHONS
+from benchmarks.matrix import PROFILES, expand
+from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
+from workflow.variants import REGISTRY
 
 PROFILE_NAMES = ("quick", "default", "full")
 
@@ -25,12 +30,17 @@ class BenchOptions:
     variants: tuple[str, ...]
     strict_interpreters: bool
     pythons: tuple[str, ...] = ()  # narrow `nox -s bench` to these interpreters; () = every supported one
+    scenario_files: tuple[str, ...] = ()  # a user's own scenario files, as absolute paths
 
     def variant_filters(self) -> list[str]:
         return [arg for variant in self.variants for arg in ("--variant", variant)]
 
+    def scenario_file_options(self) -> list[str]:
+        return [arg for path in self.scenario_files for arg in ("--scenario-file", path)]
+
     def filters(self) -> list[str]:
-        return [arg for name in self.scenarios for arg in ("--scenario", name)] + self.variant_filters()
+        names = [arg for name in self.scenarios for arg in ("--scenario", name)]
+        return names + self.variant_filters() + self.scenario_file_options()
 
 
 def parse_bench_options(posargs: list[str]) -> BenchOptions:
@@ -42,6 +52,7 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--strict-interpreters", action="store_true")
     parser.add_argument("--python", action="append", default=[], choices=SUPPORTED_PYTHONS)
+    parser.add_argument("--scenario-file", action="append", default=[])
     try:
         args, unknown = parser.parse_known_args(posargs)
     except argparse.ArgumentError as exc:
@@ -49,10 +60,36 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     if unknown:
         raise BenchOptionsError(
             f"unknown option(s) {unknown}; use --quick | --full, --python X.Y, --scenario NAME, --variant NAME, "
-            "--strict-interpreters"
+            "--scenario-file PATH, --strict-interpreters"
         )
     name = "quick" if args.quick else "full" if args.full else "default"
-    return BenchOptions(name, tuple(args.scenario), tuple(args.variant), args.strict_interpreters, tuple(args.python))
+    files = tuple(str(Path(path).absolute()) for path in args.scenario_file)
+    options = BenchOptions(
+        name, tuple(args.scenario), tuple(args.variant), args.strict_interpreters, tuple(args.python), files
+    )
+    check_names(options)
+    return options
+
+
+def check_names(options: BenchOptions) -> None:
+    """Unknown variants or scenarios, or a bad scenario file: BenchOptionsError listing what is valid."""
+    unknown = [variant for variant in options.variants if variant not in REGISTRY]
+    if unknown:
+        raise BenchOptionsError(f"unknown variant(s) {', '.join(unknown)}; valid: {', '.join(REGISTRY)}")
+    try:
+        own = own_scenarios(options.scenario_files)
+    except ScenarioFilesError as exc:
+        raise BenchOptionsError(f"bad scenario file(s):\n{exc}") from exc
+    cases = expand(PROFILES[options.profile], shipped_scenarios(), own=own)
+    known = {case.scenario.name for case in cases} | {
+        str(case.params["base"]) for case in cases if "base" in case.params
+    }
+    unknown = [name for name in options.scenarios if name not in known]
+    if unknown:
+        raise BenchOptionsError(
+            f"unknown scenario(s) {', '.join(unknown)} for the {options.profile} profile; valid: "
+            + ", ".join(sorted(known))
+        )
 
 
 def preparse_profile(argv: list[str], profiles: Iterable[str]) -> str:

@@ -24,7 +24,7 @@ from rich.table import Table
 from benchmarks.environment import python_tag
 from benchmarks.matrix import PROFILES, VARIANTS
 from benchmarks.run_dir import atomic_write_json, raw_dir
-from scenarios import shipped_scenarios
+from scenarios import ScenarioFilesError, load_scenarios, own_scenarios, shipped_scenarios
 from scenarios.runner import Execution, execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunCompleted, RunError
@@ -109,16 +109,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bench-profile", choices=sorted(PROFILES), default="default")
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--scenario", action="append", help="a shipped scenario (default: the profile's)")
+    parser.add_argument("--scenario-file", action="append", default=[], help="your own scenario file (repeatable)")
     args = parser.parse_args(argv)
-    shipped = shipped_scenarios()
+    try:
+        shipped = load_scenarios(args.scenario_file)
+    except ScenarioFilesError as exc:
+        parser.error(f"bad scenario file(s):\n{exc}")
     unknown = sorted(set(args.scenario or ()) - set(shipped))
     if unknown:
-        parser.error(f"unknown scenario(s) {', '.join(unknown)}; shipped: {', '.join(sorted(shipped))}")
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(shipped))}")
     console = Console(stderr=True)
     path = raw_dir(args.run_dir) / f"{python_tag()}.equivalence.json"
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     scenarios: dict[str, dict[str, Any]] = {}
-    names = args.scenario or list(PROFILES[args.bench_profile].equivalence_scenarios) or sorted(shipped)
+    own = [s.name for s in own_scenarios(args.scenario_file)]
+    profile_names = PROFILES[args.bench_profile].equivalence_scenarios or sorted(shipped_scenarios())
+    names = args.scenario or [*profile_names, *own]
     with console.status("equivalence") as status:
         for name in names:
             observed = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -176,8 +177,11 @@ def expand(
     shipped: dict[str, Scenario],
     scenario_names: list[str] | None = None,
     variants: list[str] | None = None,
+    own: Sequence[Scenario] = (),
 ) -> list[BenchCase]:
-    """Every case of a profile, optionally narrowed to scenarios (base or sweep names) and variants."""
+    """Every case of a profile, optionally narrowed to scenarios (base or sweep names) and variants. A user's own
+    scenarios (`own`, from --scenario-file) are measured in every variant, at their own latency and at every
+    latency profile the profile sweeps, on every interpreter."""
     cases: list[BenchCase] = []
     for name in profile.scenarios:
         cases += _variant_cases(shipped[name], "scenario", {"latency": "default"})
@@ -188,6 +192,12 @@ def expand(
     for latency, names in latency_sweeps:
         for name in names:
             cases += _variant_cases(with_latency(shipped[name], latency), "latency", {"latency": latency, "base": name})
+    for scenario in own:
+        cases += _variant_cases(scenario, "scenario", {"latency": "default", "own": 1})
+        for latency, names in latency_sweeps:
+            if names:
+                swept = with_latency(scenario, latency)
+                cases += _variant_cases(swept, "latency", {"latency": latency, "base": scenario.name, "own": 1})
     base = load_scenario(FANOUT_BASE_FILE)
     for tickers in profile.fanout:
         scenario = with_fanout(base, tickers)
@@ -221,7 +231,7 @@ def on_interpreter(profile: Profile, cases: list[BenchCase], newest: bool) -> li
     """The cases an interpreter measures: all on the run's newest, those the profile names `everywhere` elsewhere."""
     if newest or profile.everywhere is None:
         return cases
-    return [case for case in cases if case.scenario.name in profile.everywhere]
+    return [case for case in cases if case.scenario.name in profile.everywhere or case.params.get("own")]
 
 
 def pool_workers(pool: PoolChoice | PoolSize, fanout: int) -> int:

@@ -12,9 +12,10 @@ import sys
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from scenarios import ScenarioError, shipped_scenarios
+from scenarios import ScenarioFilesError, load_scenarios
 from scenarios.runner import execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunError
@@ -25,18 +26,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.smoke", description=__doc__)
     parser.add_argument("--scenario", action="append", help="a shipped scenario name (repeatable)")
     parser.add_argument("--variant", action="append", choices=list(REGISTRY), help="a variant (repeatable)")
+    parser.add_argument("--scenario-file", action="append", default=[], help="your own scenario file (repeatable)")
     args = parser.parse_args(argv)
     # Under nox, or piped, stdout is not a terminal and rich would fall back to 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=160)
     try:
-        scenarios = shipped_scenarios()
-    except ScenarioError as exc:
-        console.print(f"[red]bad scenario file:[/] {exc}")
+        scenarios = load_scenarios(args.scenario_file)
+    except ScenarioFilesError as exc:
+        console.print(f"[red]bad scenario file(s):[/]\n{escape(str(exc))}")
         return 2
     names = args.scenario or list(scenarios)
     unknown = [n for n in names if n not in scenarios]
     if unknown:
-        console.print(f"[red]unknown scenario(s) {unknown}; shipped: {sorted(scenarios)}[/]")
+        console.print(f"[red]unknown scenario(s) {unknown}; known: {sorted(scenarios)}[/]")
         return 2
     variants = args.variant or list(REGISTRY)
 

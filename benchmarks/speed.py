@@ -60,7 +60,7 @@ from benchmarks.matrix import (
 from benchmarks.pyperf_runner import suite_progress
 from benchmarks.run_dir import PLAN_FILE, atomic_write_json, atomic_write_text, raw_dir, write_pyperf_suite
 from benchmarks.steal import DISTURBED_ABOVE, StealMeter
-from scenarios import shipped_scenarios
+from scenarios import own_scenarios, shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import ValidationFailed, validate
@@ -169,7 +169,9 @@ def _run_validated(case: BenchCase, warmup: bool = False) -> Execution:
 
 def _worker_main(args: argparse.Namespace) -> int:
     profile = PROFILES[args.bench_profile]
-    cases = on_interpreter(profile, expand(profile, shipped_scenarios(), args.scenario, args.variant), args.newest)
+    own = own_scenarios(args.scenario_file or ())
+    cases = expand(profile, shipped_scenarios(), args.scenario, args.variant, own)
+    cases = on_interpreter(profile, cases, args.newest)
     plan = Plan(args.processes, args.rounds, args.seed)
 
     def emit(record: dict[str, Any]) -> None:
@@ -299,6 +301,8 @@ def _spawn(python: str, worker: int, plan: Plan, options: dict[str, Any], newest
         command += ["--scenario", name]
     for variant in options.get("variant") or ():
         command += ["--variant", variant]
+    for path in options.get("scenario_file") or ():
+        command += ["--scenario-file", path]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # stderr passes through
         assert process.stdout is not None
         ended = False
@@ -356,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", action="append", default=[], metavar="X.Y=PATH", help="interpreter (repeatable)")
     parser.add_argument("--scenario", action="append", help="narrow to a scenario or sweep point (repeatable)")
     parser.add_argument("--variant", action="append", help="narrow to a variant (repeatable)")
+    parser.add_argument("--scenario-file", action="append", help="also measure your own scenario file (repeatable)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--processes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
@@ -369,28 +374,36 @@ def main(argv: list[str] | None = None) -> int:
     pythons = dict(spec.split("=", 1) for spec in args.python) or {
         f"{sys.version_info[0]}.{sys.version_info[1]}": sys.executable
     }
-    return run_suite(pythons, args.bench_profile, args.run_dir, args.scenario, args.variant)
+    return run_suite(pythons, args.bench_profile, args.run_dir, args.scenario, args.variant, args.scenario_file)
 
 
 def run_suite(
-    pythons: dict[str, str], profile_name: str, run_dir: Path, scenarios: list[str] | None, variants: list[str] | None
+    pythons: dict[str, str],
+    profile_name: str,
+    run_dir: Path,
+    scenarios: list[str] | None,
+    variants: list[str] | None,
+    scenario_files: list[str] | None = None,
 ) -> int:
     """The speed suite on every interpreter given: 0 when every worker finished, 2 nothing to run, 3 one failed."""
     console = Console(stderr=True)
     profile = PROFILES[profile_name]
-    every_case = expand(profile, shipped_scenarios(), scenarios, variants)
+    own = own_scenarios(scenario_files or ())
+    every_case = expand(profile, shipped_scenarios(), scenarios, variants, own)
     newest = newest_python(pythons)
     cases = {python: on_interpreter(profile, every_case, python == newest) for python in pythons}
     if not every_case:
         console.print(f"no case of profile {profile.name!r} matches --scenario {scenarios} --variant {variants}")
         return 2
     plan = Plan.of(profile)
-    options = {"profile": profile_name, "scenario": scenarios, "variant": variants}
+    options = {"profile": profile_name, "scenario": scenarios, "variant": variants, "scenario_file": scenario_files}
     started = time.perf_counter()
     try:
         measure(pythons, cases, plan, run_dir, options, console)
     except SpeedSuiteFailed as exc:
-        console.print(f"[red]speed suite stopped: {exc}. Finished workers are kept in {raw_dir(run_dir)}.[/]")
+        kept = [path.name for python in pythons if (path := raw_dir(run_dir) / f"{python}.json").exists()]
+        where = f"kept in {raw_dir(run_dir)}: {', '.join(kept)}" if kept else "none: no worker finished"
+        console.print(f"[red]speed suite stopped: {exc}. Finished workers' values are {where}.[/]")
         return VALIDATION_EXIT_CODE
     counts = ", ".join(f"{len(cases[python])} on {python}" for python in pythons)
     console.print(

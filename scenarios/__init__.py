@@ -30,6 +30,11 @@ def load_scenarios(extra_files: Sequence[Path | str] = ()) -> dict[str, Scenario
     return shipped | _load_all([Path(path) for path in extra_files], shipped)
 
 
+def own_scenarios(files: Sequence[Path | str]) -> tuple[Scenario, ...]:
+    """Only the user's own scenario files, checked as `load_scenarios` checks them."""
+    return tuple(_load_all([Path(path) for path in files], shipped_scenarios()).values()) if files else ()
+
+
 def _load_all(paths: Sequence[Path], taken: dict[str, Scenario]) -> dict[str, Scenario]:
     loaded: dict[str, Scenario] = {}
     problems: list[str] = []
@@ -59,5 +64,6 @@ __all__ = [
     "ScenarioFilesError",
     "load_scenario",
     "load_scenarios",
+    "own_scenarios",
     "shipped_scenarios",
 ]

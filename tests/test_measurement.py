@@ -14,9 +14,10 @@ import pytest
 
 from benchmarks import speed, users
 from benchmarks.cli import BenchOptionsError, parse_bench_options
-from benchmarks.matrix import BenchCase
+from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, BenchCase, expand, on_interpreter
 from benchmarks.results import load_run
-from tests.conftest import make_scenario
+from scenarios import own_scenarios
+from tests.conftest import SHIPPED, make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,18 +103,48 @@ def test_the_driver_writes_a_pyperf_suite_and_samples_from_its_workers(tmp_path:
 
 def test_bench_options() -> None:
     assert parse_bench_options([]).profile == "default"
-    options = parse_bench_options(["--quick", "--scenario", "alone", "--variant", "gather", "--strict-interpreters"])
+    options = parse_bench_options(["--quick", "--scenario", "report-5", "--variant", "gather", "--strict-interpreters"])
     assert (options.profile, options.scenarios, options.variants, options.strict_interpreters) == (
         "quick",
-        ("alone",),
+        ("report-5",),
         ("gather",),
         True,
     )
-    assert options.filters() == ["--scenario", "alone", "--variant", "gather"]
+    assert options.filters() == ["--scenario", "report-5", "--variant", "gather"]
     with pytest.raises(BenchOptionsError, match="unknown option"):
         parse_bench_options(["--fastest"])
     with pytest.raises(BenchOptionsError):
         parse_bench_options(["--quick", "--full"])
+
+
+@pytest.mark.parametrize(
+    ("posargs", "message"),
+    [
+        (["--variant", "asyncio"], "unknown variant(s) asyncio; valid: threads, gather, taskgroup"),
+        (["--scenario", "report-6"], "unknown scenario(s) report-6 for the default profile; valid: "),
+        (["--quick", "--scenario", "fanout-25"], "unknown scenario(s) fanout-25 for the quick profile"),
+        (["--scenario-file", "/nonexistent/mine.toml"], "mine.toml: field '<file>': expected a readable TOML file"),
+    ],
+)
+def test_bad_names_and_files_are_refused_before_anything_is_built(posargs: list[str], message: str) -> None:
+    with pytest.raises(BenchOptionsError) as raised:
+        parse_bench_options(posargs)
+    assert message in str(raised.value)
+
+
+def test_a_scenario_file_is_measured_in_every_variant_at_the_profiles_latencies(tmp_path: Path) -> None:
+    own = tmp_path / "mine.toml"
+    own.write_text('subflow = "report"\nmessage = "Report on {tickers}."\ntickers = ["AAA", "BBB", "CCC"]\n')
+    options = parse_bench_options(["--quick", "--scenario-file", str(own), "--scenario", "mine"])
+    assert options.scenario_files == (str(own),) and options.filters()[-2:] == ["--scenario-file", str(own)]
+    cases = expand(PROFILES["quick"], SHIPPED, None, None, own_scenarios(options.scenario_files))
+    mine = {c.name for c in cases if c.params.get("own")}
+    assert mine == {f"{s}/{v}" for s in ("mine", "mine@zero") for v in EVERYDAY_VARIANTS}
+    default = PROFILES["default"]
+    everywhere = on_interpreter(default, expand(default, SHIPPED, None, None, own_scenarios([own])), newest=False)
+    assert {c.name for c in everywhere if c.params.get("own")} == {f"mine/{v}" for v in EVERYDAY_VARIANTS} | {
+        f"mine@zero/{v}" for v in EVERYDAY_VARIANTS
+    }
 
 
 def test_percentiles() -> None:
