@@ -27,6 +27,9 @@ _SURVEY = survey()
 RUN_ID = os.environ.get("BENCH_RUN_ID") or new_run_id()
 if _SURVEY.missing:
     print(f"nox: {_SURVEY.missing_message()}", file=sys.stderr)
+# Only interpreters that ran when probed: a pyenv shim for a version not selected is missing, named at start-up
+# and in the run, rather than a session that fails creating its environment.
+FOUND_PYTHONS = [version for version in SUPPORTED_PYTHONS if version in _SURVEY.found] or list(SUPPORTED_PYTHONS)
 
 
 def _strict(session: nox.Session) -> bool:
@@ -74,6 +77,7 @@ def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
         requested=list(SUPPORTED_PYTHONS),
         missing=list(_SURVEY.missing),
         options=list(session.posargs),
+        interpreters=_SURVEY.to_json(),
     )
     return options, run_dir
 
@@ -86,9 +90,14 @@ def _run_suite(session: nox.Session, suite: str, options: BenchOptions, run_dir:
 ENV_MARK = "bench-run-id"  # which nox invocation last prepared a bench environment
 
 
-@nox.session(python=list(SUPPORTED_PYTHONS), default=False)
+@nox.session(python=FOUND_PYTHONS, default=False)
 def bench_env(session: nox.Session) -> None:
     """The project installed for one interpreter; `bench` runs its workers (not meant to be run alone)."""
+    try:  # bad options fail here, before any environment is built
+        parse_bench_options(list(session.posargs))
+    except BenchOptionsError as exc:
+        session.error(str(exc))
+    _check_interpreters(session)
     session.install("-e", ".")
     Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
 
@@ -129,26 +138,26 @@ def bench(session: nox.Session) -> None:
         requested=requested,
         missing=[v for v in requested if v not in pythons],
         options=list(session.posargs),
+        interpreters=_SURVEY.to_json(),
     )
     driver = next(iter(pythons.values()))
     specs = [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
     command = [driver, "-m", "benchmarks.bench", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
-    try:
-        session.run(*command, *specs, *options.filters(), external=True)
-    finally:
-        point_latest(run_dir)
+    session.run(*command, *specs, *options.filters(), external=True)  # reports/latest moves once the report is whole
 
 
-@nox.session(python=list(SUPPORTED_PYTHONS))
+@nox.session(python=FOUND_PYTHONS)
 def memory(session: nox.Session) -> None:
     """The memory suite alone, into the same kind of run folder.
 
     nox -s memory [-p 3.12] [-- --quick | --full] [--variant NAME]
     """
     options, run_dir = _prepare_run(session)
+    if options.scenario_files or options.scenarios:
+        session.error("memory measures its own workload: --scenario and --scenario-file apply to `nox -s bench`")
     _run_suite(session, "memory", options, run_dir, *options.variant_filters())
-    point_latest(run_dir)
     session.run("python", "-m", "benchmarks.report", str(run_dir))  # C2's verdict; the rest is stated as a gap
+    point_latest(run_dir)  # only once the report rendered
 
 
 @nox.session(python="3.11")

@@ -27,6 +27,7 @@ from rich.console import Console
 from benchmarks import micro, report, speed, summary
 from benchmarks.interpreters import newest as newest_python
 from benchmarks.matrix import PROFILES, Profile
+from benchmarks.run_dir import point_latest
 from workflow.variants import REGISTRY
 
 
@@ -42,6 +43,7 @@ class Suite:
     # on the newest interpreter only (Profile.everywhere), so does this suite
     elsewhere_variants: tuple[str, ...] = ()  # there, on the other interpreters, only these (what verdicts read)
     failures: bool = False  # its workloads inject failures, so it measures the variants that differ only on failure
+    own_scenarios: bool = False  # accepts --scenario-file: a user's own scenarios join its workloads
 
     def measures(self, variant: str) -> bool:
         return self.failures or not REGISTRY[variant].failure_only
@@ -51,7 +53,7 @@ class Suite:
 SUITES: tuple[Suite, ...] = (
     Suite("users", timing=True, narrowable=True, needed=lambda profile: bool(profile.users), breadth=True),
     Suite("memory", timing=False, narrowable=True, elsewhere_variants=("threads", "taskgroup")),
-    Suite("equivalence", timing=False, narrowable=False, failures=True),
+    Suite("equivalence", timing=False, narrowable=False, failures=True, own_scenarios=True),
     Suite("instructions", timing=False, narrowable=True, needed=lambda profile: profile.instruction_runs > 0),
 )
 SHARED_JOBS = 4  # suites that do not depend on timing, at once (memory runs two workers of its own)
@@ -91,13 +93,21 @@ def run_logged(command: list[str], log: Path, console: Console, what: str) -> bo
 
 
 def suite_command(
-    suite: Suite, executable: str, profile: str, run_dir: Path, variants: Sequence[str], newest: bool
+    suite: Suite,
+    executable: str,
+    profile: str,
+    run_dir: Path,
+    variants: Sequence[str],
+    newest: bool,
+    scenario_files: Sequence[str] = (),
 ) -> list[str]:
     command = [executable, "-m", f"benchmarks.{suite.module}", "--bench-profile", profile, "--run-dir", str(run_dir)]
     if not variants and not newest and PROFILES[profile].everywhere is not None:
         variants = suite.elsewhere_variants
     if suite.narrowable:
         command += [arg for variant in variants if suite.measures(variant) for arg in ("--variant", variant)]
+    if suite.own_scenarios:
+        command += [arg for path in scenario_files for arg in ("--scenario-file", path)]
     return command
 
 
@@ -114,14 +124,14 @@ Job = tuple[Suite, str, list[str]]  # the suite, the interpreter, the command
 
 
 def plan_jobs(
-    pythons: dict[str, str], profile: str, run_dir: Path, variants: Sequence[str]
+    pythons: dict[str, str], profile: str, run_dir: Path, variants: Sequence[str], scenario_files: Sequence[str] = ()
 ) -> tuple[list[Job], list[Job]]:
     """The per-interpreter suites of a profile: those that run alone (timing), then those that share the machine,
     memory (the longest) first, so the lighter suites fill the gaps instead of one memory run finishing alone."""
     newest = newest_python(pythons)
     everywhere = PROFILES[profile].everywhere is None
     jobs = [
-        (suite, python, suite_command(suite, executable, profile, run_dir, variants, python == newest))
+        (suite, python, suite_command(suite, executable, profile, run_dir, variants, python == newest, scenario_files))
         for python, executable in pythons.items()
         for suite in SUITES
         if suite.needed(PROFILES[profile])
@@ -140,17 +150,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", action="append", required=True, metavar="X.Y=PATH", help="(repeatable)")
     parser.add_argument("--scenario", action="append", default=[])
     parser.add_argument("--variant", action="append", default=[])
+    parser.add_argument("--scenario-file", action="append", default=[])
     args = parser.parse_args(argv)
     pythons = dict(spec.split("=", 1) for spec in args.python)
     console = Console(stderr=True)
     profile = args.bench_profile
     started = time.perf_counter()
 
-    code = speed.run_suite(pythons, profile, args.run_dir, args.scenario or None, args.variant or None)
+    code = speed.run_suite(
+        pythons, profile, args.run_dir, args.scenario or None, args.variant or None, args.scenario_file
+    )
     failures = [] if code == 0 else ["speed"]
     if not args.scenario:  # the other suites have their own workloads; a --scenario narrowing skips them
         failures += run_micro(pythons, profile, args.run_dir, console)
-        timed, shared = plan_jobs(pythons, profile, args.run_dir, args.variant)
+        timed, shared = plan_jobs(pythons, profile, args.run_dir, args.variant, args.scenario_file)
         for job in timed:
             failures += [failed for failed in [run_job(job, args.run_dir, console)] if failed]
         with ThreadPoolExecutor(max_workers=SHARED_JOBS) as pool:
@@ -159,9 +172,14 @@ def main(argv: list[str] | None = None) -> int:
 
     rendering = time.perf_counter()
     summary.main([str(args.run_dir)])
-    report.main([str(args.run_dir)])
+    rendered = report.main([str(args.run_dir)])
+    if rendered == 0:
+        point_latest(args.run_dir)  # reports/latest moves only to a whole report
     console.print(f"summary and report: {time.perf_counter() - rendering:.0f} s")
     console.print(f"bench: Python {', '.join(pythons)}, profile {profile}, in {time.perf_counter() - started:.0f} s")
+    if rendered != 0:
+        console.print(f"[red]the report was not written (exit {rendered}); reports/latest was left where it was[/]")
+        return rendered
     if failures:
         console.print(f"[red]failed: {', '.join(failures)}; the report states what is missing[/]")
         return 1

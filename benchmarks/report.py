@@ -45,7 +45,7 @@ VERDICT_STYLE = {"holds": "green", "refuted": "red", "conditional": "yellow", "i
 
 def gaps(results: RunResults) -> list[str]:
     """What this run lacks, in words: missing interpreters and suites that did not run."""
-    found = [f"Python {python} was not found on this machine" for python in results.missing]
+    found = [f"Python {python} {results.why_missing(python)}" for python in results.missing]
     suites: dict[str, dict[str, Any]] = {
         "speed": results.environments,
         "memory": results.memory,
@@ -69,7 +69,7 @@ def gaps(results: RunResults) -> list[str]:
         )
     if not results.pythons:
         found.append("no results at all in raw/")
-    return found
+    return found + results.notes
 
 
 def run_conditions(results: RunResults) -> str:
@@ -100,9 +100,14 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
     }
 
 
+WRITE_FAILED_EXIT_CODE = 4  # the results were read and decided, the report could not be written
+
+
 def render(run_dir: Path) -> tuple[Path, list[Verdict]]:
     """Write results.json, figures and index.html for a run folder; ResultsError if it cannot be read."""
     results = load_run(run_dir)
+    if not results.pythons:
+        raise ResultsError(f"{run_dir}: no results in {raw_dir(run_dir)} (no suite finished): nothing to report")
     verdicts = decide_all(results)
     document = results_document(results, verdicts)
     # Everything is made before anything is replaced, so a failure leaves the previous report whole.
@@ -182,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only folder: the previous report is left as it was
+        where = exc.filename or args.run_dir
+        print(f"error: cannot write the report to {where}: {exc.strerror or exc}", file=sys.stderr)
+        return WRITE_FAILED_EXIT_CODE
     console = Console() if sys.stdout.isatty() else Console(width=180)
     console.print(verdict_table(verdicts))
     console.print(f"report: {index}")

@@ -132,6 +132,7 @@ class RunResults:
     micro: dict[str, dict[str, MicroResult]] = field(default_factory=dict)  # python -> benchmark -> result
     speed_plan: dict[str, Any] = field(default_factory=dict)  # raw/speed-plan.json: what speed set out to measure
     instructions: dict[str, InstructionResults] = field(default_factory=dict)  # python -> raw/<python>.instructions
+    notes: list[str] = field(default_factory=list)  # what was skipped while reading, in words (shown as gaps)
 
     def expected_cases(self) -> set[tuple[str, str]]:
         """(case name, python) the speed suite set out to measure: with what was measured, what is missing."""
@@ -147,6 +148,12 @@ class RunResults:
     @property
     def missing(self) -> list[str]:
         return list(self.manifest.get("interpreters_missing", []))
+
+    def why_missing(self, python: str) -> str:
+        """Why an interpreter was not found, as the probe recorded it (run.json), or a plain statement."""
+        probed = self.manifest.get("interpreters", {}).get(python, {})
+        reason = probed.get("missing") if isinstance(probed, dict) else None
+        return f"not found: {reason}" if reason else "not found on this machine"
 
     def find(self, scenario: str, variant: str, python: str) -> CaseResult | None:
         return next(
@@ -168,7 +175,7 @@ def load_run(run_dir: Path) -> RunResults:
             raise ResultsError(f"{plan_path}: no 'cases' per interpreter (not a speed plan)")
     for suite_path in sorted(p for p in raw_dir(run_dir).glob("*.json") if SUITE_NAME.match(p.name)):
         python = suite_path.name.removesuffix(".json")
-        samples = _read_speed_samples(raw_dir(run_dir) / f"{python}.samples.jsonl")
+        samples = _read_speed_samples(raw_dir(run_dir) / f"{python}.samples.jsonl", results.notes)
         environment, cases = _read_suite(suite_path, python, samples)
         results.environments[python] = environment
         results.cases.extend(cases)
@@ -187,7 +194,7 @@ def load_run(run_dir: Path) -> RunResults:
             raise ResultsError(str(exc)) from exc
     for micro_path in sorted(raw_dir(run_dir).glob("*.micro.json")):
         python = micro_path.name.removesuffix(".micro.json")
-        steal = _read_micro_steal(raw_dir(run_dir) / f"{python}.micro.samples.jsonl")
+        steal = _read_micro_steal(raw_dir(run_dir) / f"{python}.micro.samples.jsonl", results.notes)
         results.micro[python] = _read_micro(micro_path, python, steal)
     return results
 
@@ -268,10 +275,10 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tu
     return environment, cases
 
 
-def _read_speed_samples(path: Path) -> dict[str, list[Sample]]:
+def _read_speed_samples(path: Path, notes: list[str]) -> dict[str, list[Sample]]:
     """The speed suite's samples file: per benchmark, every value with its worker, round, first chunk and steal."""
     samples: dict[str, list[Sample]] = {}
-    for number, record in _jsonl(path):
+    for number, record in _jsonl(path, notes):
         try:
             sample = Sample(
                 worker=int(record["worker"]),
@@ -288,10 +295,10 @@ def _read_speed_samples(path: Path) -> dict[str, list[Sample]]:
     return samples
 
 
-def _read_micro_steal(path: Path) -> dict[str, list[tuple[float | None, float | None]]]:
+def _read_micro_steal(path: Path, notes: list[str]) -> dict[str, list[tuple[float | None, float | None]]]:
     """The microbenchmarks' samples file: (CPU steal, run-queue share) per value, per benchmark."""
     steal: dict[str, list[tuple[float | None, float | None]]] = {}
-    for number, record in _jsonl(path):
+    for number, record in _jsonl(path, notes):
         try:
             fraction, waited = record.get("steal_fraction"), record.get("run_queue_share")
             steal.setdefault(str(record["benchmark"]), []).append(
@@ -302,14 +309,21 @@ def _read_micro_steal(path: Path) -> dict[str, list[tuple[float | None, float | 
     return steal
 
 
-def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def _jsonl(path: Path, notes: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """Records of a JSON-lines file. A cut-off last line (no newline: a worker interrupted mid-write) is skipped and
+    noted; any other bad line is a ResultsError."""
     if not path.exists():
         return []
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
+            if number == len(lines) and not text.endswith("\n"):
+                notes.append(f"{path}:{number}: a cut-off last line (an interrupted worker) was skipped")
+                continue
             raise ResultsError(f"{path}:{number}: not a JSON line ({exc})") from exc
         if not isinstance(record, dict):
             raise ResultsError(f"{path}:{number}: expected a JSON object")

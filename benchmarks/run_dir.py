@@ -45,9 +45,15 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 def write_manifest(
-    run_dir: Path, *, profile: str, requested: list[str], missing: list[str], options: list[str]
+    run_dir: Path,
+    *,
+    profile: str,
+    requested: list[str],
+    missing: list[str],
+    options: list[str],
+    interpreters: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """What the run was asked to do, including the interpreters it could not find."""
+    """What the run was asked to do, including the interpreters it could not find (and, probed, why)."""
     atomic_write_json(
         run_dir / MANIFEST,
         {
@@ -55,6 +61,7 @@ def write_manifest(
             "profile": profile,
             "interpreters_requested": requested,
             "interpreters_missing": missing,
+            "interpreters": interpreters or {},
             "options": options,
         },
     )

@@ -227,7 +227,7 @@ def _caption(results: RunResults) -> str:
         "dropped from ratios)",
     ]
     if results.missing:
-        parts.append("interpreters not found: " + ", ".join(f"python{v}" for v in results.missing))
+        parts += [f"python{v} {results.why_missing(v)}" for v in results.missing]
     return "\n".join(parts)
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyperf
 import pytest
 
+from benchmarks import report as report_module
 from benchmarks.report import main as report_main
 from benchmarks.report import render
 from benchmarks.run_dir import write_manifest
+from benchmarks.summary import main as summary_main
 from tests.browser import artifacts_dir, check_report_in_browser, require_chromium
 from tests.synthetic import case, write_instructions, write_speed_suite
 
@@ -128,7 +132,7 @@ def test_results_json_has_a_verdict_with_figure_interval_condition_and_source_fo
     assert claims["C5"]["verdict"] == "holds"
     assert claims["C6"]["verdict"] == "holds" and "work done differs" in claims["C6"]["condition"]
     assert claims["C7"]["verdict"] == "holds"
-    assert "Python 3.13 was not found on this machine" in document["gaps"]
+    assert "Python 3.13 not found on this machine" in document["gaps"]
     assert "instruction counts are not measured in the quick profile" in " ".join(document["gaps"])
     assert {(row["case"], row["python"]) for row in document["instructions"]} >= {("report-5@zero/threads", "3.12")}
 
@@ -176,3 +180,60 @@ def test_the_report_opens_in_headless_chromium_with_every_image_and_link_resolvi
     assert check.ok, check.problems()
     assert check.selector_found and not check.broken_images and not check.broken_links
     assert screenshot.stat().st_size > 10_000
+
+
+# --- bad input: one clear line, its own exit code, nothing half-written ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: (raw / "3.12.memory.json").write_text("{not json"), "3.12.memory.json: unreadable JSON"),
+        (lambda raw: (raw / "3.12.memory.json").write_text('{"variants": 5}'), "3.12.memory.json: not a memory"),
+        (lambda raw: (raw / "3.12.equivalence.json").write_text("[]"), "3.12.equivalence.json: expected a JSON"),
+        (lambda raw: (raw / "3.12.samples.jsonl").write_text("{}\n"), "3.12.samples.jsonl:1: not a speed samples"),
+    ],
+)
+def test_a_malformed_result_is_the_same_error_in_summary_and_report(
+    run_dir: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[Path], object], message: str
+) -> None:
+    damage(run_dir / "raw")
+    assert summary_main([str(run_dir)]) == 2
+    assert message in capsys.readouterr().err
+    assert report_main([str(run_dir)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
+    assert not (run_dir / "index.html").exists()
+
+
+def test_a_folder_with_no_results_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "20261123-000000"
+    write_manifest(empty, profile="quick", requested=["3.12"], missing=[], options=[])
+    assert report_main([str(empty)]) == 2
+    assert "no results in" in capsys.readouterr().err
+    assert not (empty / "index.html").exists()
+
+
+def test_a_report_that_cannot_be_written_leaves_the_previous_one(
+    run_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert report_main([str(run_dir)]) == 0
+    before = (run_dir / "index.html").read_text()
+    capsys.readouterr()
+
+    def disk_full(path: Path, data: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(report_module, "atomic_write_json", disk_full)
+    assert report_main([str(run_dir)]) == report_module.WRITE_FAILED_EXIT_CODE
+    error = capsys.readouterr().err
+    assert error.strip() == f"error: cannot write the report to {run_dir / 'results.json'}: No space left on device"
+    assert (run_dir / "index.html").read_text() == before
+
+
+def test_a_cut_off_last_line_is_reported_and_skipped(run_dir: Path) -> None:
+    samples = run_dir / "raw" / "3.12.micro.samples.jsonl"
+    samples.write_text(samples.read_text() + '{"benchmark": "asyncio_str')  # a worker stopped mid-write
+    render(run_dir)
+    gaps = json.loads((run_dir / "results.json").read_text())["gaps"]
+    assert any("3.12.micro.samples.jsonl" in gap and "cut-off last line" in gap for gap in gaps)

@@ -12,10 +12,11 @@ import pytest
 
 from scenarios import shipped_scenarios
 from scenarios.mock import MockServer
-from scenarios.runner import execute, workflow_config
+from scenarios.runner import ScenarioSession, execute, workflow_config
 from tests.conftest import VARIANT_NAMES
 from workflow.gather import GatherFinancialAssistant
 from workflow.taskgroup import TaskGroupFinancialAssistant
+from workflow.threads import ThreadsFinancialAssistant
 
 SCENARIOS = ("chat-3-turns", "report-5", "report-5-failure")
 
@@ -33,13 +34,47 @@ def test_nothing_is_left_behind(scenario: str, variant: str, tmp_path: Path, mon
     private_temp = tmp_path / "temp"
     private_temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private_temp))
-    threads, connections, fds = _snapshot()
+    before = _snapshot()
     execute(shipped_scenarios()[scenario], variant)
-    assert {t.name for t in threading.enumerate()} == threads, "threads left running"
+    assert _left_behind(before, private_temp) == []
+
+
+def _left_behind(before: tuple[set[str], int, int], temp: Path) -> list[str]:
+    """What a run left that was not there before it: the resource checks, in words."""
+    threads, connections, fds = before
     after = _snapshot()
-    assert after[1] == connections, "sockets left open"
-    assert after[2] == fds, "file descriptors left open"
-    assert list(private_temp.iterdir()) == [], "temporary files left behind"
+    found = [f"thread {name} left running" for name in sorted(after[0] - threads)]
+    found += ["sockets left open"] if after[1] > connections else []
+    found += [f"{after[2] - fds} file descriptor(s) left open"] if after[2] > fds else []
+    return found + [f"temporary file {path.name} left behind" for path in temp.iterdir()]
+
+
+class _Leaky(ThreadsFinancialAssistant):
+    """A planted leak: a thread that outlives the run, an open file, a temporary file nobody removes."""
+
+    def close(self) -> None:
+        super().close()
+        self.stop = threading.Event()
+        threading.Thread(target=self.stop.wait, name="planted-leak", daemon=True).start()
+        self.file = tempfile.NamedTemporaryFile(delete=False)  # noqa: SIM115  # the leak is the point
+
+
+def test_the_resource_checks_catch_a_planted_leak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = shipped_scenarios()["report-5"]
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    before = _snapshot()
+    with ScenarioSession(scenario, "threads", workflow_class=_Leaky) as session:
+        workflow = session.new_workflow()
+        assert isinstance(workflow, _Leaky)
+        workflow.close()
+    try:
+        found = _left_behind(before, tmp_path)
+    finally:
+        workflow.stop.set()
+        workflow.file.close()
+    assert "thread planted-leak left running" in found
+    assert "1 file descriptor(s) left open" in found
+    assert any(item.startswith("temporary file ") for item in found)
 
 
 @pytest.mark.parametrize("workflow_class", [GatherFinancialAssistant, TaskGroupFinancialAssistant])

@@ -11,6 +11,7 @@ import pyperf
 import pytest
 
 from benchmarks.environment import environment, python_build
+from benchmarks.report import gaps
 from benchmarks.results import ResultsError, load_run
 from benchmarks.run_dir import atomic_write_text, point_latest, write_manifest
 from benchmarks.summary import main as summary_main
@@ -193,3 +194,14 @@ def test_an_unreadable_instructions_file_is_named(run_dir: Path) -> None:
     write_instructions(run_dir, "3.11", {"threads": [-5]})
     with pytest.raises(ResultsError, match=r"3\.11\.instructions\.json"):
         load_run(run_dir)
+
+
+def test_a_missing_interpreter_is_named_with_the_probe_s_reason(tmp_path: Path) -> None:
+    directory = tmp_path / "20260101-000001"
+    probed = {"3.11": {"path": "/usr/bin/python3.11", "version": "3.11.7"}, "3.12": {"missing": "shim exited 127"}}
+    write_manifest(directory, profile="quick", requested=["3.11", "3.12"], missing=["3.12"], options=[],
+                   interpreters=probed)  # fmt: skip
+    write_speed_suite(directory, "3.11", [case("s", "taskgroup", 1.0, "3.11")])
+    results = load_run(directory)
+    assert results.missing == ["3.12"] and results.why_missing("3.12") == "not found: shim exited 127"
+    assert "Python 3.12 not found: shim exited 127" in gaps(results)
