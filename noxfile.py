@@ -153,9 +153,9 @@ def memory(session: nox.Session) -> None:
     nox -s memory [-p 3.12] [-- --quick | --full] [--variant NAME]
     """
     options, run_dir = _prepare_run(session)
-    if options.scenario_files or options.scenarios:
-        session.error("memory measures its own workload: --scenario and --scenario-file apply to `nox -s bench`")
-    _run_suite(session, "memory", options, run_dir, *options.variant_filters())
+    if options.scenarios:
+        session.error("memory measures its own workload: --scenario applies to `nox -s bench`; use --scenario-file")
+    _run_suite(session, "memory", options, run_dir, *options.variant_filters(), *options.scenario_file_options())
     session.run("python", "-m", "benchmarks.report", str(run_dir))  # C2's verdict; the rest is stated as a gap
     point_latest(run_dir)  # only once the report rendered
 

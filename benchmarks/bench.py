@@ -52,7 +52,7 @@ class Suite:
 # The per-interpreter suites after speed and micro (which interleave interpreters themselves), in order.
 SUITES: tuple[Suite, ...] = (
     Suite("users", timing=True, narrowable=True, needed=lambda profile: bool(profile.users), breadth=True),
-    Suite("memory", timing=False, narrowable=True, elsewhere_variants=("threads", "taskgroup")),
+    Suite("memory", timing=False, narrowable=True, elsewhere_variants=("threads", "taskgroup"), own_scenarios=True),
     Suite("equivalence", timing=False, narrowable=False, failures=True, own_scenarios=True),
     Suite("instructions", timing=False, narrowable=True, needed=lambda profile: profile.instruction_runs > 0),
 )

@@ -47,7 +47,7 @@ from benchmarks.run_dir import atomic_write_json, raw_dir
 from benchmarks.stats import slope_estimate
 from benchmarks.suite_results import parse_memory
 from benchmarks.summary import render_memory_table
-from scenarios import Scenario, shipped_scenarios
+from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scenarios
 from scenarios.mock import InFlightGate
 from scenarios.model import load_scenario
 from scenarios.runner import Execution, ScenarioSession
@@ -197,6 +197,15 @@ def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[s
     return record
 
 
+def own_worker(variant: str, scenario_file: str) -> dict[str, Any]:
+    """Whole-process peak RSS of one run of a user's scenario (--scenario-file) in a fresh process."""
+    (scenario,) = own_scenarios([scenario_file])
+    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S) as session:
+        _validated_run(session, gated=False)
+    peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports KiB
+    return {"kind": "own", "scenario": scenario.name, "peak_rss_bytes": peak_rss_kib * 1024}
+
+
 def process_worker(variant: str) -> dict[str, Any]:
     """Whole-process peak RSS of one report-25 run in a fresh process, and the thread stack reservation."""
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -222,9 +231,12 @@ class Job:
     variant: str
     operations: int | None
     capture: Path | None = None
+    scenario_file: str | None = None  # a run of a user's own scenario instead
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "benchmarks.memory", "--worker", "--variant", self.variant]
+        if self.scenario_file is not None:
+            command += ["--scenario-file", self.scenario_file]
         if self.operations is not None:
             command += ["--operations", str(self.operations)]
         if self.capture is not None:
@@ -237,11 +249,18 @@ class WorkerFailed(Exception):
 
 
 def plan(
-    variants: Sequence[str], levels: Sequence[int], samples: int, capture_dir: Path, extras: bool = True
+    variants: Sequence[str],
+    levels: Sequence[int],
+    samples: int,
+    capture_dir: Path,
+    extras: bool = True,
+    scenario_files: Sequence[str] = (),
 ) -> list[Job]:
     """Every worker process, samples of one size spread over the variants (largest first, as they take longest).
-    With `extras`, each sample also traces the heap (tracemalloc, memray) and each variant gets a report-25 run."""
-    jobs = [Job(variant, None) for variant in variants] if extras else []
+    With `extras`, each sample also traces the heap (tracemalloc, memray) and each variant gets a report-25 run;
+    each of a user's scenario files gets one run per variant (its whole-process peak)."""
+    jobs = [Job(variant, None, None, path) for path in scenario_files for variant in variants]
+    jobs += [Job(variant, None) for variant in variants] if extras else []
     for sample in range(samples):
         for operations in sorted(levels, reverse=True):
             for variant in variants:
@@ -255,7 +274,7 @@ def run_job(job: Job) -> dict[str, Any]:
     records = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
     if completed.returncode != 0 or len(records) != 1:
         last_words = (completed.stderr.strip().splitlines() or ["no message"])[-1]
-        what = "report-25 run" if job.operations is None else f"K={job.operations}"
+        what = f"K={job.operations}" if job.operations is not None else job.scenario_file or "report-25 run"
         raise WorkerFailed(f"{job.variant} {what}: worker exited {completed.returncode}: {last_words}")
     return records[0]
 
@@ -288,9 +307,11 @@ def flamegraph(capture: Path, html: Path) -> None:
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     samples = [r for r in records if r.get("kind") == "sample"]
     process = next((r for r in records if r.get("kind") == "process"), {})
+    own = {r["scenario"]: r["peak_rss_bytes"] for r in records if r.get("kind") == "own"}
     marginal = {metric: marginal_per_operation(samples, metric) for metric in (*PROCESS_METRICS, *HEAP_METRICS)}
     threads = marginal_per_operation(samples, "threads")
-    return {"process": process, "samples": samples, "marginal": marginal, "threads_per_operation": threads}
+    summary = {"process": process, "samples": samples, "marginal": marginal, "threads_per_operation": threads}
+    return summary | {"own_peak_rss_bytes": own}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,26 +322,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--operations", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scenario-file", action="append", default=[], help="also your own scenario (repeatable)")
     args = parser.parse_args(argv)
     if args.worker:
         variant = args.variant[0]
-        record = (
-            process_worker(variant)
-            if args.operations is None
-            else sample_worker(variant, args.operations, args.capture)
-        )
+        if args.scenario_file:
+            record = own_worker(variant, args.scenario_file[0])
+        elif args.operations is None:
+            record = process_worker(variant)
+        else:
+            record = sample_worker(variant, args.operations, args.capture)
         print(json.dumps(record), flush=True)
         return 0
     if args.run_dir is None:
         parser.error("--run-dir is required")
     profile = PROFILES[args.bench_profile]
+    try:
+        own_scenarios(args.scenario_file)  # a bad file stops here, before any worker
+    except ScenarioFilesError as exc:
+        parser.error(f"bad scenario file(s):\n{exc}")
     console = Console(stderr=True)
     memray_dir = args.run_dir / "memray" / python_tag()
     variants = args.variant or list(profile.memory_variants)
     memray_dir.mkdir(parents=True, exist_ok=True)
     path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
-    jobs = plan(variants, profile.memory_levels, profile.memory_samples, memray_dir, profile.memory_extras)
+    jobs = plan(
+        variants, profile.memory_levels, profile.memory_samples, memray_dir, profile.memory_extras, args.scenario_file
+    )
     try:
         records = run_jobs(jobs, console)
         results = {variant: summarise(records[variant]) for variant in variants}

@@ -30,6 +30,7 @@ class MemoryVariant:
     marginal: dict[str, Slope]  # metric -> bytes per operation
     threads_per_operation: Slope
     process: dict[str, Any] = field(default_factory=dict)  # report-25 peak RSS, stack reservation
+    own_peak_rss_bytes: dict[str, int] = field(default_factory=dict)  # a user's scenario -> one run's peak RSS
 
     def points(self, metric: str) -> list[tuple[float, float]]:
         """(K, value) of every sample that measured `metric`."""
@@ -90,6 +91,7 @@ def _memory_variant(data: dict[str, Any]) -> MemoryVariant:
         marginal={metric: _slope(estimate) for metric, estimate in data["marginal"].items()},
         threads_per_operation=_slope(data.get("threads_per_operation", {})),
         process=dict(data.get("process", {})),
+        own_peak_rss_bytes={str(name): int(peak) for name, peak in data.get("own_peak_rss_bytes", {}).items()},
     )
 
 

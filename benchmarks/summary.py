@@ -181,15 +181,27 @@ def render_memory_table(memory: dict[str, MemoryResult]) -> Table:
         title="Memory per concurrent operation: slope over K calls in flight, [95% bootstrap interval]",
         caption="rss/uss/vms: process growth at the peak (psutil); tracemalloc_peak, memray_peak: traced heap",
     )
-    for column in ("variant", "python", *MEMORY_COLUMNS, "threads/op", "report-25 peak RSS"):
+    own = sorted(
+        {name for result in memory.values() for v in result.variants.values() for name in v.own_peak_rss_bytes}
+    )
+    for column in (
+        "variant",
+        "python",
+        *MEMORY_COLUMNS,
+        "threads/op",
+        "report-25 peak RSS",
+        *(f"{n} peak RSS" for n in own),
+    ):
         table.add_column(column, justify="left" if column in ("variant", "python") else "right")
     for python in sorted(memory):
         for variant, result in memory[python].variants.items():
             cells = [_kib(result.slope(metric)) for metric in MEMORY_COLUMNS]
             per_op = result.threads_per_operation.per_operation
-            peak = result.process.get("report25_peak_rss_bytes")
             threads = "-" if per_op is None else f"{per_op:.2f}"
-            table.add_row(variant, python, *cells, threads, "-" if peak is None else f"{peak / 2**20:.0f} MiB")
+            peaks = [result.process.get("report25_peak_rss_bytes"), *(result.own_peak_rss_bytes.get(n) for n in own)]
+            table.add_row(
+                variant, python, *cells, threads, *("-" if p is None else f"{p / 2**20:.0f} MiB" for p in peaks)
+            )
     return table
 
 

@@ -43,3 +43,11 @@ def test_a_variant_that_differs_only_on_failure_skips_the_suites_that_inject_non
     assert timed == [] and {suite.module for suite, _, _ in shared} == {"equivalence"}
     _, shared = plan_jobs(PYTHONS, "full", Path("run"), ["gather-plain", "taskgroup"])
     assert all(command[-2:] == ["--variant", "taskgroup"] for command in _where(shared, "memory").values())
+
+
+def test_a_users_scenario_file_goes_to_the_suites_that_take_one() -> None:
+    _, shared = plan_jobs(PYTHONS, "quick", Path("run"), [], ["/home/me/mine.toml"])
+    for module in ("memory", "equivalence"):
+        assert all(
+            command[-2:] == ["--scenario-file", "/home/me/mine.toml"] for command in _where(shared, module).values()
+        )

@@ -114,6 +114,25 @@ def test_every_sample_is_its_own_process_and_each_variant_has_a_report25_run(tmp
     assert "--capture" not in quick[0].command() and "--operations" in quick[0].command()
 
 
+def test_a_users_scenario_file_gets_one_peak_run_per_variant(tmp_path: Path) -> None:
+    own = str(tmp_path / "mine.toml")
+    jobs = plan(["threads", "taskgroup"], [10], samples=1, capture_dir=tmp_path, extras=False, scenario_files=[own])
+    runs = [job for job in jobs if job.scenario_file == own]
+    assert sorted(job.variant for job in runs) == ["taskgroup", "threads"]
+    assert runs[0].command()[-2:] == ["--scenario-file", own] and "--operations" not in runs[0].command()
+    summary = summarise([{"kind": "own", "scenario": "mine", "peak_rss_bytes": 90 * 2**20}])
+    assert summary["own_peak_rss_bytes"] == {"mine": 90 * 2**20}
+
+
+def test_a_users_scenario_peak_is_measured_from_a_real_run(tmp_path: Path) -> None:
+    from benchmarks.memory import own_worker
+
+    own = tmp_path / "mine.toml"
+    own.write_text('subflow = "report"\nmessage = "Report on {tickers}."\ntickers = ["AAA", "BBB"]\n')
+    record = own_worker("taskgroup", str(own))
+    assert record["scenario"] == "mine" and record["peak_rss_bytes"] > 10 * 2**20
+
+
 class LeakyTaskGroup(TaskGroupFinancialAssistant):
     """A planted leak: keeps a reference to every response it ever produced."""
 
