@@ -344,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
     memray_dir = args.run_dir / "memray" / python_tag()
     variants = args.variant or list(profile.memory_variants)
-    memray_dir.mkdir(parents=True, exist_ok=True)
+    if profile.memory_extras:
+        memray_dir.mkdir(parents=True, exist_ok=True)
     path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     jobs = plan(
@@ -359,9 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     except WorkerFailed as exc:
         console.print(f"[red]memory stopped: {exc}[/]")
         return VALIDATION_EXIT_CODE
-    finally:
+    finally:  # also on Ctrl-C: no capture file, and no empty folder, is left behind
         for capture in memray_dir.glob("*.bin"):
             capture.unlink()
+        if memray_dir.is_dir() and not any(memray_dir.iterdir()):
+            memray_dir.rmdir()
     document = {
         "python": python_tag(),
         "levels_requested": list(profile.memory_levels),
@@ -372,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_json(path, document)
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(render_memory_table({python_tag(): parse_memory(document, str(path), python_tag())}))
-    console.print(f"wrote {path} and memray flamegraphs in {memray_dir}")
+    console.print(f"wrote {path}" + (f" and memray flamegraphs in {memray_dir}" if memray_dir.is_dir() else ""))
     return 0
 
 
