@@ -105,7 +105,7 @@ PROFILES: dict[str, Profile] = {
     "default": Profile(
         name="default",
         processes=2,
-        rounds=3,
+        rounds=4,  # 8 pairs: one disturbed pair still leaves the 6 an interval needs
         scenarios=("alone", "report-5", "report-25", "chat-3-turns", "report-5-failure"),
         zero_latency=("report-5",),
         realistic=(),

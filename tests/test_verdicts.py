@@ -105,6 +105,15 @@ def test_c1_sweep_is_context_stated_as_a_fitted_relation() -> None:
     assert "calls per pool thread" in verdict.condition and "reaching 2x" in verdict.condition
 
 
+def test_c1_is_decided_on_its_named_primaries_only() -> None:
+    results = _c1({"3.12": 2.5})
+    for name in ("alone", "chat-3-turns", "my-workflow"):  # no queue on a default pool, or a user's own file
+        results.cases += [case(name, "threads", 1.0, group="scenario"), case(name, "taskgroup", 1.0, group="scenario")]
+    verdict = decide_c1(results)
+    assert verdict.verdict == "holds"
+    assert {e.facts["scenario"] for e in verdict.evidence if e.primary} == {"report-5"}
+
+
 # --- C2 -----------------------------------------------------------------------------------
 
 METRICS = ("rss", "uss", "vms", "tracemalloc_peak", "memray_peak")

@@ -67,7 +67,9 @@ def decide(results: RunResults) -> Verdict:
             continue
         if case.params.get("latency") != "default":
             continue
-        primary = case.group == "scenario" and case.thread_pool_size == "default"
+        # Only the named primaries decide: alone (4 calls) and chat (none) cannot queue on a default pool, and a
+        # user's own scenario is context.
+        primary = case.scenario in SHIPPED_REPORTS and case.group == "scenario" and case.thread_pool_size == "default"
         workers = case.max_workers or 1
         facts = {
             "scenario": case.scenario,
