@@ -186,3 +186,18 @@ def test_pytest_benchmark_runs_a_validated_scenario(tmp_path: Path) -> None:
     (bench,) = json.loads(out.read_text())["benchmarks"]
     assert bench["name"] == "test_workflow[alone-taskgroup]"
     assert bench["extra_info"]["critical_path_s"] > 0 and bench["stats"]["rounds"] == 1
+
+
+def test_a_stopped_speed_suite_names_only_files_that_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise speed.SpeedSuiteFailed("worker 1 (3.12) exited with code 3")
+        yield  # a generator, like the real one
+
+    monkeypatch.setattr(speed, "_spawn", dies)
+    code = speed.run_suite({"3.12": sys.executable}, "quick", tmp_path, ["report-5@zero"], ["taskgroup"])
+    assert code == speed.VALIDATION_EXIT_CODE
+    said = " ".join(capsys.readouterr().err.split())  # rich wraps at the terminal's width
+    assert "Finished workers' values are none: no worker finished" in said
+    assert not (tmp_path / "raw" / "3.12.json").exists()

@@ -160,3 +160,22 @@ def test_a_planted_leak_shows_as_a_positive_run_after_run_slope() -> None:
     # Under the mock the clean workflow itself grows a little per run (respx and regex pattern caches,
     # about 1-2 KiB in a short series), so the leak must also stand clear of the same variant without it.
     assert leak["low"] > clean["high"]
+
+
+def test_an_interrupted_memory_suite_leaves_no_capture_file_folder_or_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks import memory
+    from benchmarks.environment import python_tag
+
+    def interrupted(jobs: list[memory.Job], console: object) -> dict[str, list[dict[str, object]]]:
+        for job in jobs[:3]:
+            if job.capture is not None:
+                job.capture.write_bytes(b"memray capture, half written")
+        raise KeyboardInterrupt  # Ctrl-C while workers run
+
+    monkeypatch.setattr(memory, "run_jobs", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        memory.main(["--bench-profile", "default", "--run-dir", str(tmp_path), "--variant", "threads"])
+    assert not (tmp_path / "memray" / python_tag()).exists()
+    assert not (tmp_path / "raw" / f"{python_tag()}.memory.json").exists()
