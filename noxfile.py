@@ -8,13 +8,14 @@ the CI environment variable is set (nox's default there).
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchmarks.cli import BenchOptions, BenchOptionsError, parse_bench_options
+from benchmarks.cli import BenchOptions, BenchOptionsError, parse_bench_options, parse_gate_options
 from benchmarks.interpreters import SUPPORTED_PYTHONS, survey
 from benchmarks.run_dir import REPORTS_ROOT, new_run_id, point_latest, write_manifest
 
@@ -93,10 +94,13 @@ ENV_MARK = "bench-run-id"  # which nox invocation last prepared a bench environm
 @nox.session(python=FOUND_PYTHONS, default=False)
 def bench_env(session: nox.Session) -> None:
     """The project installed for one interpreter; `bench` runs its workers (not meant to be run alone)."""
-    try:  # bad options fail here, before any environment is built
+    try:  # bad options fail here, before anything is installed (bench_env serves bench and gate alike)
         parse_bench_options(list(session.posargs))
     except BenchOptionsError as exc:
-        session.error(str(exc))
+        try:
+            parse_gate_options(list(session.posargs))
+        except BenchOptionsError:
+            session.error(str(exc))
     _check_interpreters(session)
     session.install("-e", ".")
     Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
@@ -144,6 +148,31 @@ def bench(session: nox.Session) -> None:
     specs = [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
     command = [driver, "-m", "benchmarks.bench", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
     session.run(*command, *specs, *options.filters(), external=True)  # reports/latest moves once the report is whole
+
+
+@nox.session(python=False, requires=["bench_env"])
+def gate(session: nox.Session) -> None:
+    """Is the working tree slower than a baseline commit? Both measured interleaved in one run.
+
+    nox -s gate [-- --against REF] [--python 3.12]
+    Exit 0: no regression; 1: a regression (named in the table); 2: unusable input (says which).
+    """
+    try:
+        options = parse_gate_options(list(session.posargs))
+    except BenchOptionsError as exc:
+        session.error(str(exc))
+    _check_interpreters(session)
+    pythons = _prepared_envs(options.pythons)
+    if not pythons:
+        session.error("no bench environment was prepared: " + (_SURVEY.missing_message() if _SURVEY.missing else "?"))
+    run_dir = REPORTS_ROOT / f"{RUN_ID}-gate"
+    driver = next(iter(pythons.values()))
+    specs = [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
+    command = [driver, "-m", "benchmarks.gate", "--run-dir", str(run_dir), *specs, *options.driver_options()]
+    session.log(" ".join(command))
+    code = subprocess.run(command, check=False).returncode
+    if code:  # nox would turn every failure into 1; CI needs to tell a regression (1) from unusable input (2)
+        raise SystemExit(code)
 
 
 @nox.session(python=FOUND_PYTHONS)

@@ -92,6 +92,29 @@ def check_names(options: BenchOptions) -> None:
         )
 
 
+@dataclass(frozen=True)
+class GateOptions:
+    against: str | None  # the baseline commit; None: the gate's default (merge-base with main, or HEAD)
+    pythons: tuple[str, ...] = ()
+
+    def driver_options(self) -> list[str]:
+        return ["--against", self.against] if self.against else []
+
+
+def parse_gate_options(posargs: list[str]) -> GateOptions:
+    parser = argparse.ArgumentParser(prog="nox -s gate --", exit_on_error=False, add_help=False)
+    parser.add_argument("--against", metavar="REF")
+    parser.add_argument("--python", action="append", default=[], choices=SUPPORTED_PYTHONS)
+    parser.add_argument("--strict-interpreters", action="store_true")
+    try:
+        args, unknown = parser.parse_known_args(posargs)
+    except argparse.ArgumentError as exc:
+        raise BenchOptionsError(str(exc)) from exc
+    if unknown:
+        raise BenchOptionsError(f"unknown option(s) {unknown}; use --against REF, --python X.Y, --strict-interpreters")
+    return GateOptions(args.against, tuple(args.python))
+
+
 def preparse_profile(argv: list[str], profiles: Iterable[str]) -> str:
     """A pyperf suite's profile sets pyperf's defaults, so it must be known before pyperf parses the rest."""
     parser = argparse.ArgumentParser(add_help=False)

@@ -51,16 +51,25 @@ class Comparison:
         return f"too few values ({self.pairs} pairs{steal}; at least {MIN_PAIRS} needed)"
 
 
-def compare(numerator: Measured, denominator: Measured, measure: Measure = "wall", above: float = 0.0) -> Comparison:
+def compare(
+    numerator: Measured,
+    denominator: Measured,
+    measure: Measure = "wall",
+    above: float = 0.0,
+    across_commits: bool = False,
+) -> Comparison:
     """The paired ratio numerator / denominator, its hierarchical bootstrap interval, and what was dropped.
-    `above` is taken off both values first: the overhead above a bound (e.g. the critical path) is compared."""
+    `above` is taken off both values first: the overhead above a bound (e.g. the critical path) is compared.
+    Cases measured at different commits are not compared, unless that is the point (`across_commits`: the gate)."""
     hashes = {getattr(side, "scenario_hash", None) for side in (numerator, denominator)}
     if len(hashes) > 1:  # the same scenario name from two different files (or derivations): different work
         return Comparison(
             None, 0, 0, "their scenario files differ (content hashes " + " vs ".join(map(str, hashes)) + ")"
         )
     commits = {getattr(side, "commit", "") for side in (numerator, denominator)}
-    if len(commits) > 1:  # the code measured differs: a reused run folder, or a checkout changed mid-run
+    if (
+        len(commits) > 1 and not across_commits
+    ):  # the code measured differs: a reused run folder, or a checkout changed mid-run
         return Comparison(None, 0, 0, "measured at different commits (" + " vs ".join(sorted(commits)) + ")")
     value_of = _MEASURES[measure]
     other = {s.key: s for s in denominator.samples}

@@ -28,8 +28,13 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+COMMIT_OVERRIDE = "BENCH_GIT_COMMIT"  # set by the gate for its baseline workers: the code measured is that commit's
+
+
 def git_commit(root: Path | None = None) -> str:
     """The checkout's commit, with "+dirty" when it has uncommitted changes; "unknown" outside git."""
+    if os.environ.get(COMMIT_OVERRIDE):
+        return os.environ[COMMIT_OVERRIDE]
     cwd = root or Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(

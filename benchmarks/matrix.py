@@ -119,6 +119,29 @@ PROFILES: dict[str, Profile] = {
         description="report-5 (default and zero latency, and its failure) on every interpreter; every shipped "
         "scenario and the fan-out and pool sweeps on the newest; users up to 100",
     ),
+    "gate": Profile(
+        name="gate",
+        processes=2,
+        rounds=4,
+        scenarios=("report-5",),
+        zero_latency=("report-5",),
+        realistic=(),
+        fanout=(),
+        pools=("default",),
+        users=(),
+        memory_levels=(10, 100),
+        memory_samples=2,
+        memory_extras=False,
+        equivalence_scenarios=("report-5",),
+        # legacy is the pre-refactor baseline nobody should ship: gating it would cost a third of the gate's time
+        narrowed=(
+            ("report-5", ("threads", "gather", "taskgroup")),
+            ("report-5@zero", ("threads", "gather", "taskgroup")),
+        ),
+        description="the CI regression gate (nox -s gate): report-5 at its own and at zero latency for threads, "
+        "gather and taskgroup, baseline and candidate interleaved process by process: 8 paired values per "
+        "comparison (32 at zero latency)",
+    ),
     "full": Profile(
         name="full",
         processes=10,

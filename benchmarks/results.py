@@ -275,6 +275,12 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tu
     return environment, cases
 
 
+def read_speed_suite(run_dir: Path, label: str) -> list[CaseResult]:
+    """One label's speed cases (raw/<label>.json and its samples), e.g. the gate's "3.12@baseline"."""
+    samples = _read_speed_samples(raw_dir(run_dir) / f"{label}.samples.jsonl", [])
+    return _read_suite(raw_dir(run_dir) / f"{label}.json", label, samples)[1]
+
+
 def _read_speed_samples(path: Path, notes: list[str]) -> dict[str, list[Sample]]:
     """The speed suite's samples file: per benchmark, every value with its worker, round, first chunk and steal."""
     samples: dict[str, list[Sample]] = {}

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -189,7 +190,11 @@ def _worker_main(args: argparse.Namespace) -> int:
 
 
 class SpeedSuiteFailed(Exception):
-    """A worker failed (its message is above): the suite stops; finished workers are kept."""
+    """A worker failed (its message is above): the suite stops; finished workers are kept. `label`: whose worker."""
+
+    def __init__(self, message: str, label: str = "") -> None:
+        super().__init__(message)
+        self.label = label
 
 
 @dataclass
@@ -247,6 +252,14 @@ class InterpreterResults:
         return path
 
 
+@dataclass(frozen=True)
+class Side:
+    """Where a label's workers run from, when not this checkout (the gate's baseline: another commit's workflow)."""
+
+    cwd: Path
+    env: dict[str, str]
+
+
 def measure(
     pythons: dict[str, str],
     cases: dict[str, list[BenchCase]],
@@ -254,9 +267,11 @@ def measure(
     run_dir: Path,
     options: dict[str, Any],
     console: Console,
+    sides: dict[str, Side] | None = None,
 ) -> dict[str, InterpreterResults]:
-    """Run plan.processes workers per interpreter, alternating interpreters, writing each suite after every worker.
-    `cases` per interpreter; the one with every case of the profile is the run's newest."""
+    """Run plan.processes workers per label, alternating labels, writing each suite after every worker. A label is an
+    interpreter ("3.12") or, for the gate, an interpreter on one side ("3.12@baseline", run as `sides` says).
+    `cases` per label; the interpreter with every case of the profile is the run's newest."""
     for python in pythons:  # this invocation owns these files: a re-used run id starts them afresh
         for suffix in (".json", ".samples.jsonl"):
             (raw_dir(run_dir) / f"{python}{suffix}").unlink(missing_ok=True)
@@ -264,7 +279,7 @@ def measure(
     expected = {"profile": options["profile"], "cases": {python: [c.name for c in cases[python]] for python in pythons}}
     atomic_write_json(raw_dir(run_dir) / PLAN_FILE, expected)
     results = {python: InterpreterResults(python) for python in pythons}
-    newest = newest_python(pythons)
+    newest = newest_python(interpreter_of(label) for label in pythons)
     per_worker = {python: estimate_worker_s(cases[python], plan) for python in pythons}
     run_meta = {
         "bench_profile": options["profile"],
@@ -282,17 +297,28 @@ def measure(
             done = progress.tasks[0].completed
             progress.update(task, description=f"[{index}/{len(slots)}] Python {python}, process {worker + 1}")
             records = []
-            for record in _spawn(pythons[python], worker, plan, options, python == newest):
-                records.append(record)
-                if record["kind"] == "value":
-                    progress.advance(task, _case_estimate_s(by_name[record["case"]]))
+            side = (sides or {}).get(python)
+            try:
+                for record in _spawn(pythons[python], worker, plan, options, interpreter_of(python) == newest, side):
+                    records.append(record)
+                    if record["kind"] == "value":
+                        progress.advance(task, _case_estimate_s(by_name[record["case"]]))
+            except SpeedSuiteFailed as exc:
+                raise SpeedSuiteFailed(f"{python}: {exc}", python) from exc
             results[python].add_worker(worker, records, run_meta)
             results[python].write(run_dir)
             progress.update(task, completed=done + per_worker[python])
     return results
 
 
-def _spawn(python: str, worker: int, plan: Plan, options: dict[str, Any], newest: bool) -> Iterator[dict[str, Any]]:
+def interpreter_of(label: str) -> str:
+    """ "3.12@baseline" -> "3.12"."""
+    return label.split("@", 1)[0]
+
+
+def _spawn(
+    python: str, worker: int, plan: Plan, options: dict[str, Any], newest: bool, side: Side | None = None
+) -> Iterator[dict[str, Any]]:
     command = [python, "-m", "benchmarks.speed", "--worker", str(worker), "--bench-profile", options["profile"]]
     if newest:
         command.append("--newest")
@@ -303,7 +329,8 @@ def _spawn(python: str, worker: int, plan: Plan, options: dict[str, Any], newest
         command += ["--variant", variant]
     for path in options.get("scenario_file") or ():
         command += ["--scenario-file", path]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # stderr passes through
+    cwd, env = (side.cwd, {**os.environ, **side.env}) if side else (None, None)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env) as process:  # stderr shown
         assert process.stdout is not None
         ended = False
         for line in process.stdout:

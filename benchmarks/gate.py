@@ -1,0 +1,227 @@
+"""`nox -s gate`: is the working tree slower than a baseline commit? Measured A/B, interleaved, in one run.
+
+    python -m benchmarks.gate --run-dir reports/<run-id> --python 3.12=PATH [--python ...] [--against REF]
+
+The baseline is another commit's workflow code (`workflow/`, the system under test), checked out in
+a git worktree under `.nox/gate/`; the harness (`benchmarks/`, `scenarios/`, their scenarios and mock)
+is the working tree's for both sides, as in asv, so both run the same workload under the same
+checks. Baseline workers run from `.nox/gate/shadow/<sha>/`, a folder whose `workflow` is the
+worktree's and whose `benchmarks` and `scenarios` are this checkout's; the environment (installed
+dependencies) is the candidate's, so a change of dependencies is not what this gate measures.
+
+Per interpreter, candidate and baseline worker processes alternate (3.12, 3.12@baseline, 3.13,
+3.13@baseline, ...) and run the gate profile in rounds, so a value and its partner from the other
+side were taken seconds apart: the same paired comparison as every verdict here
+(benchmarks/compare.py). Decisions: benchmarks/gate_rules.py. Writes `gate.md` and `gate.json` in
+the run folder and appends the table to `$GITHUB_STEP_SUMMARY` when set. Exit 0 no regression,
+1 a regression (or the candidate failed validation), 2 unusable input (a ref that does not exist,
+a baseline this harness cannot run, too few values to decide).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.compare import compare
+from benchmarks.environment import COMMIT_OVERRIDE, git_commit
+from benchmarks.gate_rules import (
+    EXIT_REGRESSION,
+    EXIT_UNUSABLE,
+    Finding,
+    GateConfigError,
+    Thresholds,
+    dumps,
+    exit_code,
+    judge,
+    load_thresholds,
+    markdown,
+    verdict_line,
+)
+from benchmarks.matrix import PROFILES, expand
+from benchmarks.results import CaseResult, ResultsError, read_speed_suite
+from benchmarks.run_dir import atomic_write_text
+from benchmarks.speed import Plan, Side, SpeedSuiteFailed, measure
+from scenarios import shipped_scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+GATE_DIR = ROOT / ".nox" / "gate"  # git-ignored, and skipped by ruff and pyright like every nox environment
+BASELINE = "baseline"
+PROFILE = "gate"
+HARNESS = ("benchmarks", "scenarios")  # the candidate's, on both sides
+SYSTEM_UNDER_TEST = "workflow"  # the baseline's on the baseline side
+
+
+class GateInputError(Exception):
+    """The gate cannot compare (exit 2); the message says what is wrong."""
+
+
+def _git(*args: str, cwd: Path = ROOT) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=60)
+    if done.returncode != 0:
+        raise GateInputError(f"git {' '.join(args)}: {(done.stderr.strip().splitlines() or ['failed'])[-1]}")
+    return done.stdout.strip()
+
+
+def default_ref() -> str:
+    """HEAD when the tree has uncommitted changes (they are the candidate), else the merge-base with main."""
+    if _git("status", "--porcelain", "--untracked-files=no"):
+        return "HEAD"
+    try:
+        return _git("merge-base", "main", "HEAD")
+    except GateInputError:
+        return "HEAD~1"
+
+
+def resolve(ref: str) -> str:
+    """The commit a ref names, or GateInputError saying it does not exist."""
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GateInputError as exc:
+        raise GateInputError(f"--against {ref}: no such commit in this repository") from exc
+
+
+def prepare_baseline(sha: str) -> Path:
+    """The baseline's checkout (a detached git worktree, made once per commit) and the folder its workers run from."""
+    worktree = GATE_DIR / "worktrees" / sha
+    if not (worktree / SYSTEM_UNDER_TEST).is_dir():
+        GATE_DIR.mkdir(exist_ok=True)
+        _git("worktree", "prune")
+        _git("worktree", "add", "--detach", "--force", str(worktree), sha)
+    if not (worktree / SYSTEM_UNDER_TEST / "variants.py").exists():
+        raise GateInputError(
+            f"the baseline {sha[:12]} predates the variant registry (workflow/variants.py): this harness cannot run "
+            "its workflow; gate against a later commit"
+        )
+    shadow = GATE_DIR / "shadow" / sha
+    shadow.mkdir(parents=True, exist_ok=True)
+    links = {name: ROOT / name for name in HARNESS} | {SYSTEM_UNDER_TEST: worktree / SYSTEM_UNDER_TEST}
+    for name, target in links.items():
+        link = shadow / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target, target_is_directory=True)
+    return shadow
+
+
+def findings(run_dir: Path, pythons: list[str], thresholds: Thresholds) -> list[Finding]:
+    """Every gated comparison of the run: now / baseline per case, measure and interpreter."""
+    found: list[Finding] = []
+    for python in pythons:
+        now = {case.name: case for case in read_speed_suite(run_dir, python)}
+        before = {case.name: case for case in read_speed_suite(run_dir, f"{python}@{BASELINE}")}
+        for name, case in sorted(now.items()):
+            baseline = before.get(name)
+            if baseline is None:
+                continue
+            zero = case.params.get("latency") == "zero"
+            for gated in ("overhead",) if zero else ("wall", "first_chunk"):
+                if gated == "first_chunk" and not case.first_chunk_s:
+                    continue
+                found.append(_finding(gated, case, baseline, python, thresholds.of(gated)))
+    return found
+
+
+def _finding(measure: str, case: CaseResult, baseline: CaseResult, python: str, threshold: float) -> Finding:
+    chunk = measure == "first_chunk"
+    comparison = compare(case, baseline, "first_chunk" if chunk else "wall", across_commits=True)
+    estimate = comparison.estimate
+    values = (case.first_chunk_s, baseline.first_chunk_s) if chunk else (case.values_s, baseline.values_s)
+    now_s, before_s = (statistics.median(v) if v else None for v in values)
+    return Finding(
+        measure=measure,
+        case=case.name,
+        python=python,
+        baseline_s=before_s,
+        now_s=now_s,
+        ratio=None if estimate is None else estimate.value,
+        low=None if estimate is None else estimate.low,
+        high=None if estimate is None else estimate.high,
+        threshold=threshold,
+        decision=judge(estimate, threshold),
+        method="paired ratio, hierarchical bootstrap",
+        pairs=comparison.pairs,
+        note=comparison.describe() if comparison.too_few else "",
+    )
+
+
+def publish(run_dir: Path, found: list[Finding], baseline: str, candidate: str) -> str:
+    """gate.md and gate.json in the run folder, and the table in GitHub's job summary when there is one."""
+    table = markdown(found, baseline, candidate)
+    atomic_write_text(run_dir / "gate.md", table)
+    atomic_write_text(run_dir / "gate.json", dumps(found, baseline, candidate))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as stream:
+            stream.write(table + "\n")
+    return table
+
+
+def table(found: list[Finding], baseline: str) -> Table:
+    """The gate's findings for a terminal."""
+    shown = Table(title=f"Regression gate against {baseline}: now / baseline, paired, [95% interval]")
+    for column in ("measure", "case", "python", "baseline", "now", "change", "interval", "threshold", "decision"):
+        shown.add_column(column, justify="right" if column in ("baseline", "now", "change", "threshold") else "left")
+    for f in found:
+        interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
+        colour = {"regression": "red", "undecided": "yellow"}.get(f.decision, "")
+        decision = f"[{colour}]{f.decision}[/]" if colour else f.decision
+        before, now = (f"{s * 1000:.1f} ms" if s is not None else "-" for s in (f.baseline_s, f.now_s))
+        shown.add_row(f.measure, f.case, f.python, before, now, f.change, interval, f"+{f.threshold:.0%}", decision)
+    return shown
+
+
+def run_gate(pythons: dict[str, str], run_dir: Path, against: str | None, console: Console) -> int:
+    thresholds = load_thresholds(ROOT / "pyproject.toml")
+    ref = against or default_ref()
+    sha = resolve(ref)
+    shadow = prepare_baseline(sha)
+    baseline, candidate = f"{ref} ({sha[:12]})", f"the working tree ({git_commit()[:12]}...)"
+    labels: dict[str, str] = {}
+    sides: dict[str, Side] = {}
+    for python, executable in pythons.items():
+        labels[python] = executable
+        labels[f"{python}@{BASELINE}"] = executable
+        sides[f"{python}@{BASELINE}"] = Side(shadow, {COMMIT_OVERRIDE: sha})
+    profile = PROFILES[PROFILE]
+    cases = expand(profile, shipped_scenarios())
+    console.print(f"gate: {candidate} against {baseline}, Python {', '.join(pythons)}; {profile.description}")
+    try:
+        measure(labels, dict.fromkeys(labels, cases), Plan.of(profile), run_dir, {"profile": PROFILE}, console, sides)
+    except SpeedSuiteFailed as exc:
+        if exc.label.endswith(f"@{BASELINE}"):
+            raise GateInputError(f"the baseline could not be measured with this harness: {exc}") from exc
+        console.print(f"[red]gate: the candidate failed: {exc}[/]")
+        return EXIT_REGRESSION
+    found = findings(run_dir, list(pythons), thresholds)
+    publish(run_dir, found, baseline, candidate)
+    out = Console() if sys.stdout.isatty() else Console(width=180)
+    out.print(table(found, baseline))
+    console.print(f"gate: {verdict_line(found)}; wrote {run_dir / 'gate.md'} and gate.json")
+    return exit_code(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gate", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--python", action="append", required=True, metavar="X.Y=PATH", help="(repeatable)")
+    parser.add_argument("--against", help="the baseline commit (default: merge-base with main; HEAD if uncommitted)")
+    args = parser.parse_args(argv)
+    pythons = dict(spec.split("=", 1) for spec in args.python)
+    console = Console(stderr=True)
+    try:
+        return run_gate(pythons, args.run_dir, args.against, console)
+    except (GateInputError, GateConfigError, ResultsError) as exc:
+        console.print(f"[red]gate: unusable input: {exc}[/]")
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
