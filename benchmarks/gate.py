@@ -30,14 +30,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import instructions
 from benchmarks.compare import compare
-from benchmarks.environment import COMMIT_OVERRIDE, git_commit
+from benchmarks.environment import COMMIT_OVERRIDE, git_commit, python_tag
 from benchmarks.gate_rules import (
     EXIT_REGRESSION,
     EXIT_UNUSABLE,
     Finding,
     GateConfigError,
     Thresholds,
+    amount,
     dumps,
     exit_code,
     judge,
@@ -49,6 +51,7 @@ from benchmarks.matrix import PROFILES, expand
 from benchmarks.results import CaseResult, ResultsError, read_speed_suite
 from benchmarks.run_dir import atomic_write_text
 from benchmarks.speed import Plan, Side, SpeedSuiteFailed, measure
+from benchmarks.stats import Estimate
 from scenarios import shipped_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +64,10 @@ SYSTEM_UNDER_TEST = "workflow"  # the baseline's on the baseline side
 
 class GateInputError(Exception):
     """The gate cannot compare (exit 2); the message says what is wrong."""
+
+
+class CandidateFailed(Exception):
+    """The working tree's runs failed validation (exit 1: worse than slower)."""
 
 
 def _git(*args: str, cwd: Path = ROOT) -> str:
@@ -152,6 +159,49 @@ def _finding(measure: str, case: CaseResult, baseline: CaseResult, python: str, 
     )
 
 
+def count_instructions(shadow: Path, sha: str, python: str, threshold: float, console: Console) -> list[Finding]:
+    """Instructions per zero-latency run of each gated variant, both sides, under callgrind on the driver's own
+    interpreter (counts do not move with the machine's load, so one interpreter and two runs suffice)."""
+    why = instructions.unavailable_reason()
+    if why:
+        console.print(f"[yellow]gate: instruction counts not measured: {why}[/]")
+        return []
+    profile = PROFILES[PROFILE]
+    variants = sorted(
+        {case.variant for case in expand(profile, shipped_scenarios()) if case.params["latency"] == "zero"}
+    )
+    console.print(f"gate: instruction counts (callgrind, Python {python}) for {', '.join(variants)}, both sides")
+    now, failed = instructions.run_variants(variants, profile)
+    if failed:
+        raise CandidateFailed(f"instruction counts of the candidate: {failed}")
+    before, failed = instructions.run_variants(variants, profile, cwd=shadow, extra_env={COMMIT_OVERRIDE: sha})
+    if failed:
+        raise GateInputError(f"the baseline's instruction counts could not be taken with this harness: {failed}")
+    found = []
+    for name in sorted(now.keys() & before.keys()):
+        counts, earlier = now[name]["instructions"], before[name]["instructions"]
+        value = statistics.median(counts) / statistics.median(earlier)
+        estimate = Estimate(value, min(counts) / max(earlier), max(counts) / min(earlier))
+        found.append(
+            Finding(
+                measure="instructions",
+                case=name,
+                python=python,
+                baseline_s=statistics.median(earlier),
+                now_s=statistics.median(counts),
+                ratio=value,
+                low=estimate.low,
+                high=estimate.high,
+                threshold=threshold,
+                decision=judge(estimate, threshold),
+                method="ratio of medians, bounded by the runs' extremes",
+                pairs=min(len(counts), len(earlier)),
+                unit="instructions",
+            )
+        )
+    return found
+
+
 def publish(run_dir: Path, found: list[Finding], baseline: str, candidate: str) -> str:
     """gate.md and gate.json in the run folder, and the table in GitHub's job summary when there is one."""
     table = markdown(found, baseline, candidate)
@@ -173,7 +223,7 @@ def table(found: list[Finding], baseline: str) -> Table:
         interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
         colour = {"regression": "red", "undecided": "yellow"}.get(f.decision, "")
         decision = f"[{colour}]{f.decision}[/]" if colour else f.decision
-        before, now = (f"{s * 1000:.1f} ms" if s is not None else "-" for s in (f.baseline_s, f.now_s))
+        before, now = (amount(value, f.unit) for value in (f.baseline_s, f.now_s))
         shown.add_row(f.measure, f.case, f.python, before, now, f.change, interval, f"+{f.threshold:.0%}", decision)
     return shown
 
@@ -195,12 +245,16 @@ def run_gate(pythons: dict[str, str], run_dir: Path, against: str | None, consol
     console.print(f"gate: {candidate} against {baseline}, Python {', '.join(pythons)}; {profile.description}")
     try:
         measure(labels, dict.fromkeys(labels, cases), Plan.of(profile), run_dir, {"profile": PROFILE}, console, sides)
+        found = findings(run_dir, list(pythons), thresholds)
+        found += count_instructions(shadow, sha, python_tag(), thresholds.instructions, console)
     except SpeedSuiteFailed as exc:
         if exc.label.endswith(f"@{BASELINE}"):
             raise GateInputError(f"the baseline could not be measured with this harness: {exc}") from exc
         console.print(f"[red]gate: the candidate failed: {exc}[/]")
         return EXIT_REGRESSION
-    found = findings(run_dir, list(pythons), thresholds)
+    except CandidateFailed as exc:
+        console.print(f"[red]gate: the candidate failed: {exc}[/]")
+        return EXIT_REGRESSION
     publish(run_dir, found, baseline, candidate)
     out = Console() if sys.stdout.isatty() else Console(width=180)
     out.print(table(found, baseline))

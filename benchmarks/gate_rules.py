@@ -25,6 +25,7 @@ MEASURES = {
     "wall": "wall time per run at default latency",
     "overhead": "zero-latency run (all overhead: no waiting)",
     "first_chunk": "time to the first content chunk",
+    "instructions": "instructions per zero-latency run (callgrind)",
 }
 
 
@@ -39,6 +40,7 @@ class Thresholds:
     wall: float = 0.10
     overhead: float = 0.15  # zero-latency runs vary ~15% run to run here: a smaller margin needs more values
     first_chunk: float = 0.10
+    instructions: float = 0.05  # counts repeat within 0.1-0.4%: a small threshold is safe here
 
     def of(self, measure: str) -> float:
         return float(getattr(self, measure))
@@ -80,6 +82,7 @@ class Finding:
     method: str
     pairs: int
     note: str = ""
+    unit: str = "s"  # "s" (baseline_s and now_s in seconds) or "instructions" (counts)
 
     @property
     def change(self) -> str:
@@ -121,8 +124,10 @@ def verdict_line(findings: list[Finding]) -> str:
     return f"no regression in {len(findings)} comparisons"
 
 
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+def amount(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 1e6:,.1f} M" if unit == "instructions" else f"{value * 1000:.1f} ms"
 
 
 def markdown(findings: list[Finding], baseline: str, candidate: str) -> str:
@@ -139,7 +144,8 @@ def markdown(findings: list[Finding], baseline: str, candidate: str) -> str:
         interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
         decision = f"**{f.decision}**" if f.decision == "regression" else f.decision
         lines.append(
-            f"| {MEASURES[f.measure]} | {f.case} | {f.python} | {_ms(f.baseline_s)} | {_ms(f.now_s)} | {f.change} "
+            f"| {MEASURES[f.measure]} | {f.case} | {f.python} | {amount(f.baseline_s, f.unit)} "
+            f"| {amount(f.now_s, f.unit)} | {f.change} "
             f"| {interval} | +{f.threshold:.0%} | {decision} | {f.method}{'; ' + f.note if f.note else ''} |"
         )
     lines += [

@@ -272,9 +272,11 @@ def _probe(out_file: Path) -> int:
     return 0
 
 
-def run_variants(variants: Sequence[str], profile: Profile) -> tuple[dict[str, dict[str, Any]], str]:
+def run_variants(
+    variants: Sequence[str], profile: Profile, cwd: Path | None = None, extra_env: dict[str, str] | None = None
+) -> tuple[dict[str, dict[str, Any]], str]:
     """One valgrind process for report-5@zero with every variant in turn: the cases it counted, and why the rest
-    have none (empty when every variant was counted)."""
+    have none (empty when every variant was counted). `cwd`/`extra_env`: where it runs from (the gate's baseline)."""
     runs = profile.instruction_warmups + profile.instruction_runs
     per_run = 60 * runs * len(variants)  # generous: a legacy run takes ~17 s under load
     timeout = 300 + per_run
@@ -283,9 +285,11 @@ def run_variants(variants: Sequence[str], profile: Profile) -> tuple[dict[str, d
         worker = ["--worker", *(arg for v in variants for arg in ("--variant", v)), "--out-file", str(out_file)]
         worker += ["--warmups", str(profile.instruction_warmups), "--runs", str(profile.instruction_runs)]
         command = callgrind_command(out_file, sys.executable, "-m", "benchmarks.instructions", *worker)
-        env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
+        env = {**os.environ, **(extra_env or {}), "PYTHONHASHSEED": HASH_SEED}
         try:
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+            done = subprocess.run(
+                command, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired as exc:
             done = subprocess.CompletedProcess(command, -1, exc.stdout or "", f"no result within {timeout} s")
     cases: dict[str, dict[str, Any]] = {}

@@ -133,6 +133,7 @@ PROFILES: dict[str, Profile] = {
         memory_samples=2,
         memory_extras=False,
         equivalence_scenarios=("report-5",),
+        instruction_runs=2,
         # legacy is the pre-refactor baseline nobody should ship: gating it would cost a third of the gate's time
         narrowed=(
             ("report-5", ("threads", "gather", "taskgroup")),
