@@ -56,11 +56,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check) and pyright."""
+    """ruff (lint and format check), pyright, and the GitHub workflow against GitHub's schema."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("pyright")
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", ".github/workflows/bench.yml")
 
 
 def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
