@@ -99,7 +99,7 @@ def prepare_baseline(sha: str) -> Path:
     """The baseline's checkout (a detached git worktree, made once per commit) and the folder its workers run from."""
     worktree = GATE_DIR / "worktrees" / sha
     if not (worktree / SYSTEM_UNDER_TEST).is_dir():
-        GATE_DIR.mkdir(exist_ok=True)
+        GATE_DIR.mkdir(parents=True, exist_ok=True)
         _git("worktree", "prune")
         _git("worktree", "add", "--detach", "--force", str(worktree), sha)
     if not (worktree / SYSTEM_UNDER_TEST / "variants.py").exists():
@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_gate(pythons, args.run_dir, args.against, console)
     except (GateInputError, GateConfigError, ResultsError) as exc:
         console.print(f"[red]gate: unusable input: {exc}[/]")
+        return EXIT_UNUSABLE
+    except OSError as exc:  # a folder that cannot be made, a disk that is full
+        console.print(f"[red]gate: cannot prepare or write {exc.filename or args.run_dir}: {exc.strerror or exc}[/]")
         return EXIT_UNUSABLE
 
 
