@@ -132,11 +132,13 @@ def findings(run_dir: Path, pythons: list[str], thresholds: Thresholds) -> list[
             for gated in ("overhead",) if zero else ("wall", "first_chunk"):
                 if gated == "first_chunk" and not case.first_chunk_s:
                     continue
-                found.append(_finding(gated, case, baseline, python, thresholds.of(gated)))
+                found.append(_finding(gated, case, baseline, python, thresholds.of(gated), thresholds.gating(gated)))
     return found
 
 
-def _finding(measure: str, case: CaseResult, baseline: CaseResult, python: str, threshold: float) -> Finding:
+def _finding(
+    measure: str, case: CaseResult, baseline: CaseResult, python: str, threshold: float, gating: bool
+) -> Finding:
     chunk = measure == "first_chunk"
     comparison = compare(case, baseline, "first_chunk" if chunk else "wall", across_commits=True)
     estimate = comparison.estimate
@@ -156,6 +158,7 @@ def _finding(measure: str, case: CaseResult, baseline: CaseResult, python: str, 
         method="paired ratio, hierarchical bootstrap",
         pairs=comparison.pairs,
         note=comparison.describe() if comparison.too_few else "",
+        gating=gating,
     )
 
 
@@ -221,8 +224,9 @@ def table(found: list[Finding], baseline: str) -> Table:
         shown.add_column(column, justify="right" if column in ("baseline", "now", "change", "threshold") else "left")
     for f in found:
         interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
-        colour = {"regression": "red", "undecided": "yellow"}.get(f.decision, "")
-        decision = f"[{colour}]{f.decision}[/]" if colour else f.decision
+        colour = {"regression": "red", "undecided": "yellow"}.get(f.decision, "") if f.gating else ""
+        label = f.decision if f.gating else f"{f.decision} (advisory)"
+        decision = f"[{colour}]{label}[/]" if colour else label
         before, now = (amount(value, f.unit) for value in (f.baseline_s, f.now_s))
         shown.add_row(f.measure, f.case, f.python, before, now, f.change, interval, f"+{f.threshold:.0%}", decision)
     return shown

@@ -41,9 +41,14 @@ class Thresholds:
     overhead: float = 0.15  # zero-latency runs vary ~15% run to run here: a smaller margin needs more values
     first_chunk: float = 0.10
     instructions: float = 0.05  # counts repeat within 0.1-0.4%: a small threshold is safe here
+    # Measures shown and decided but not failing the gate: zero-latency runs gave false alarms in an A/A run
+    advisory: tuple[str, ...] = ("overhead",)
 
     def of(self, measure: str) -> float:
         return float(getattr(self, measure))
+
+    def gating(self, measure: str) -> bool:
+        return measure not in self.advisory
 
 
 def load_thresholds(pyproject: Path) -> Thresholds:
@@ -53,10 +58,15 @@ def load_thresholds(pyproject: Path) -> Thresholds:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise GateConfigError(f"{pyproject}: not readable TOML ({exc})") from exc
     table = data.get("tool", {}).get("agno-bench", {}).get("gate", {})
-    known = {f.name for f in fields(Thresholds)}
-    values: dict[str, float] = {}
+    known = {f.name for f in fields(Thresholds)} - {"advisory"}
+    values: dict[str, Any] = {}
     for key, value in table.items():
         where = f"{pyproject}: [tool.agno-bench.gate] {key}"
+        if key == "advisory":
+            if not isinstance(value, list) or not all(item in known for item in value):
+                raise GateConfigError(f"{where}: expected a list of measures from {sorted(known)}, got {value!r}")
+            values[key] = tuple(value)
+            continue
         if key not in known:
             raise GateConfigError(f"{where}: unknown measure; expected one of {sorted(known)}")
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 10:
@@ -83,6 +93,11 @@ class Finding:
     pairs: int
     note: str = ""
     unit: str = "s"  # "s" (baseline_s and now_s in seconds) or "instructions" (counts)
+    gating: bool = True  # False: shown and decided, but it does not fail the gate (Thresholds.advisory)
+
+    @property
+    def fails(self) -> bool:
+        return self.gating and self.decision == "regression"
 
     @property
     def change(self) -> str:
@@ -105,19 +120,19 @@ def judge(estimate: Estimate | None, threshold: float) -> Decision:
 
 
 def exit_code(findings: list[Finding]) -> int:
-    if any(f.decision == "regression" for f in findings):
+    if any(f.fails for f in findings):
         return EXIT_REGRESSION
-    if not findings or any(f.decision == "undecided" for f in findings):
+    if not findings or any(f.gating and f.decision == "undecided" for f in findings):
         return EXIT_UNUSABLE
     return EXIT_PASS
 
 
 def verdict_line(findings: list[Finding]) -> str:
-    regressions = [f for f in findings if f.decision == "regression"]
+    regressions = [f for f in findings if f.fails]
     if regressions:
         named = "; ".join(f"{f.case} on {f.python}: {MEASURES[f.measure]} {f.change}" for f in regressions)
         return f"regression: {named}"
-    undecided = [f for f in findings if f.decision == "undecided"]
+    undecided = [f for f in findings if f.gating and f.decision == "undecided"]
     if undecided or not findings:
         named = ", ".join(f"{f.measure} {f.case} on {f.python}" for f in undecided) or "nothing was compared"
         return f"could not decide: {named} (too few undisturbed values; run the gate again)"
@@ -142,7 +157,7 @@ def markdown(findings: list[Finding], baseline: str, candidate: str) -> str:
     ]
     for f in findings:
         interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
-        decision = f"**{f.decision}**" if f.decision == "regression" else f.decision
+        decision = f"**{f.decision}**" if f.fails else f.decision + ("" if f.gating else " (advisory)")
         lines.append(
             f"| {MEASURES[f.measure]} | {f.case} | {f.python} | {amount(f.baseline_s, f.unit)} "
             f"| {amount(f.now_s, f.unit)} | {f.change} "
@@ -150,7 +165,8 @@ def markdown(findings: list[Finding], baseline: str, candidate: str) -> str:
         )
     lines += [
         "",
-        "A regression is significant (the whole interval of now / baseline above 1) and larger than its threshold.",
+        "A regression is significant (the whole interval of now / baseline above 1) and larger than its threshold; "
+        "an advisory measure is shown and decided but does not fail the gate.",
         "",
     ]
     return "\n".join(lines)

@@ -68,12 +68,24 @@ def test_a_slower_variant_is_named_with_its_measure(tmp_path: Path) -> None:
     found = _findings(tmp_path, {"taskgroup": 1.25, "gather": 1.0})
     regressions = {(f.measure, f.case) for f in found if f.decision == "regression"}
     assert regressions == {("wall", "report-5/taskgroup"), ("overhead", "report-5@zero/taskgroup")}
+    assert {(f.measure, f.case) for f in found if f.fails} == {("wall", "report-5/taskgroup")}
     assert all(f.decision != "regression" for f in found if "gather" in f.case)
     chunk = next(f for f in found if f.measure == "first_chunk" and f.case == "report-5/taskgroup")
     assert chunk.decision == "no change"  # its first chunk did not move
     table = markdown(found, "main (abc)", "the working tree")
     assert "**regression: report-5/taskgroup on 3.12: wall time per run at default latency +2" in table
     assert "| **regression** |" in table
+
+
+def test_an_advisory_measure_is_decided_and_shown_but_never_fails_the_gate(tmp_path: Path) -> None:
+    found = _findings(tmp_path, {"taskgroup": 1.0, "gather": 1.0})
+    slower = replace(found[0], measure="overhead", decision="regression", gating=False)
+    assert exit_code([slower, *found[1:]]) == EXIT_PASS
+    assert "regression (advisory)" in markdown([slower], "main", "tree")
+    assert exit_code([replace(slower, gating=True), *found[1:]]) == EXIT_REGRESSION
+    advisory = _findings(tmp_path / "zero", {"taskgroup": 1.3})
+    overhead = [f for f in advisory if f.measure == "overhead"]
+    assert overhead and not any(f.gating for f in overhead)  # from pyproject's advisory list (the default)
 
 
 def test_gate_files_are_written_and_appended_to_the_github_summary(
@@ -92,12 +104,16 @@ def test_gate_files_are_written_and_appended_to_the_github_summary(
 
 
 def test_thresholds_come_from_pyproject_and_a_bad_table_is_named(tmp_path: Path) -> None:
-    assert load_thresholds(Path(gate.ROOT / "pyproject.toml")) == Thresholds(wall=0.10, overhead=0.15, first_chunk=0.10)
+    shipped = load_thresholds(Path(gate.ROOT / "pyproject.toml"))
+    assert shipped == Thresholds(wall=0.10, overhead=0.15, first_chunk=0.10, instructions=0.05, advisory=("overhead",))
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text("[tool.agno-bench.gate]\nwall = 0.05\n")
     assert load_thresholds(pyproject).wall == 0.05 and load_thresholds(pyproject).overhead == 0.15
     pyproject.write_text("[tool.agno-bench.gate]\nspeed = 0.05\n")
     with pytest.raises(GateConfigError, match=r"\[tool.agno-bench.gate\] speed: unknown measure"):
+        load_thresholds(pyproject)
+    pyproject.write_text('[tool.agno-bench.gate]\nadvisory = ["speed"]\n')
+    with pytest.raises(GateConfigError, match="advisory: expected a list of measures"):
         load_thresholds(pyproject)
     pyproject.write_text('[tool.agno-bench.gate]\nwall = "10%"\n')
     with pytest.raises(GateConfigError, match=r"expected a fraction such as 0\.10"):
