@@ -67,9 +67,8 @@ def compare(
             None, 0, 0, "their scenario files differ (content hashes " + " vs ".join(map(str, hashes)) + ")"
         )
     commits = {getattr(side, "commit", "") for side in (numerator, denominator)}
-    if (
-        len(commits) > 1 and not across_commits
-    ):  # the code measured differs: a reused run folder, or a checkout changed mid-run
+    # Different commits: a reused run folder, or a checkout changed mid-run, measured different code.
+    if len(commits) > 1 and not across_commits:
         return Comparison(None, 0, 0, "measured at different commits (" + " vs ".join(sorted(commits)) + ")")
     value_of = _MEASURES[measure]
     other = {s.key: s for s in denominator.samples}
