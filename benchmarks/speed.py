@@ -311,6 +311,11 @@ def measure(
     return results
 
 
+def hash_seed(seed: int, worker: int) -> int:
+    """PYTHONHASHSEED of process slot `worker`: the same on every interpreter and side, different per slot."""
+    return random.Random(f"{seed}:hash:{worker}").randrange(1, 2**32 - 1)
+
+
 def interpreter_of(label: str) -> str:
     """ "3.12@baseline" -> "3.12"."""
     return label.split("@", 1)[0]
@@ -329,7 +334,10 @@ def _spawn(
         command += ["--variant", variant]
     for path in options.get("scenario_file") or ():
         command += ["--scenario-file", path]
-    cwd, env = (side.cwd, {**os.environ, **side.env}) if side else (None, None)
+    # Process slot k of every interpreter and side gets the same hash seed, different from slot k+1's: the values a
+    # pair compares ran with the same string hashing (dict and set layouts), and the slots still average over seeds.
+    env = {**os.environ, **(side.env if side else {}), "PYTHONHASHSEED": str(hash_seed(plan.seed, worker))}
+    cwd = side.cwd if side else None
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env) as process:  # stderr shown
         assert process.stdout is not None
         ended = False

@@ -201,3 +201,32 @@ def test_a_stopped_speed_suite_names_only_files_that_exist(
     said = " ".join(capsys.readouterr().err.split())  # rich wraps at the terminal's width
     assert "Finished workers' values are none: no worker finished" in said
     assert not (tmp_path / "raw" / "3.12.json").exists()
+
+
+def test_process_slot_k_has_one_hash_seed_on_every_interpreter_and_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    class Recorder:
+        def __init__(self, command: list[str], **kwargs: Any) -> None:
+            seen.append((kwargs["env"]["PYTHONHASHSEED"], kwargs.get("cwd")))
+            self.stdout = iter([json.dumps({"kind": "end"}) + "\n"])
+
+        def __enter__(self) -> Recorder:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(speed.subprocess, "Popen", Recorder)
+    plan = speed.Plan(2, 1)
+    side = speed.Side(Path("/baseline"), {"BENCH_GIT_COMMIT": "abc"})
+    for worker in range(2):
+        for chosen in (None, side):
+            list(speed._spawn(sys.executable, worker, plan, {"profile": "quick"}, True, chosen))
+    first, first_baseline, second, _ = seen
+    assert first[0] == first_baseline[0] != second[0]  # a pair shares its string hashing; slots differ
+    assert first_baseline[1] == Path("/baseline") and first[1] is None
+    assert speed.hash_seed(plan.seed, 0) == int(first[0])
