@@ -76,11 +76,11 @@ def check_names(options: BenchOptions) -> None:
     unknown = [variant for variant in options.variants if variant not in REGISTRY]
     if unknown:
         raise BenchOptionsError(f"unknown variant(s) {', '.join(unknown)}; valid: {', '.join(REGISTRY)}")
-    try:
-        own = own_scenarios(options.scenario_files)
+    try:  # a bad shipped file is named here too, with every other bad file, never as a traceback
+        shipped, own = shipped_scenarios(), own_scenarios(options.scenario_files)
     except ScenarioFilesError as exc:
         raise BenchOptionsError(f"bad scenario file(s):\n{exc}") from exc
-    cases = expand(PROFILES[options.profile], shipped_scenarios(), own=own)
+    cases = expand(PROFILES[options.profile], shipped, own=own)
     known = {case.scenario.name for case in cases} | {
         str(case.params["base"]) for case in cases if "base" in case.params
     }

@@ -132,6 +132,20 @@ def test_bad_names_and_files_are_refused_before_anything_is_built(posargs: list[
     assert message in str(raised.value)
 
 
+def test_bad_shipped_files_are_all_named_before_anything_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scenarios
+
+    for name in ("alone", "report-5"):
+        (tmp_path / f"{name}.toml").write_text('subflow = "report"\nmessage = "x"\ntickers = ["AAPL"]\nseed = "five"\n')
+    monkeypatch.setattr(scenarios, "SHIPPED_DIR", tmp_path)
+    with pytest.raises(BenchOptionsError) as raised:
+        parse_bench_options(["--quick"])
+    message = str(raised.value)
+    assert "alone.toml: field 'seed'" in message and "report-5.toml: field 'seed'" in message
+
+
 def test_a_scenario_file_is_measured_in_every_variant_at_the_profiles_latencies(tmp_path: Path) -> None:
     own = tmp_path / "mine.toml"
     own.write_text('subflow = "report"\nmessage = "Report on {tickers}."\ntickers = ["AAA", "BBB", "CCC"]\n')
