@@ -118,6 +118,19 @@ def _prepared_envs(wanted: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
+def _drivers(session: nox.Session, wanted: tuple[str, ...]) -> dict[str, str]:
+    """Interpreter -> python of this invocation's bench environments; an error naming what is missing if none."""
+    _check_interpreters(session)
+    pythons = _prepared_envs(wanted)
+    if not pythons:
+        session.error("no bench environment was prepared: " + (_SURVEY.missing_message() if _SURVEY.missing else "?"))
+    return pythons
+
+
+def _specs(pythons: dict[str, str]) -> list[str]:
+    return [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
+
+
 @nox.session(python=False, requires=["bench_env"])
 def bench(session: nox.Session) -> None:
     """Speed, microbenchmarks, concurrent users, memory, equivalence and instruction counts into
@@ -131,10 +144,7 @@ def bench(session: nox.Session) -> None:
         options = parse_bench_options(list(session.posargs))
     except BenchOptionsError as exc:
         session.error(str(exc))
-    _check_interpreters(session)
-    pythons = _prepared_envs(options.pythons)
-    if not pythons:
-        session.error("no bench environment was prepared: " + (_SURVEY.missing_message() if _SURVEY.missing else "?"))
+    pythons = _drivers(session, options.pythons)
     run_dir = REPORTS_ROOT / RUN_ID
     requested = list(options.pythons or SUPPORTED_PYTHONS)
     write_manifest(
@@ -145,10 +155,10 @@ def bench(session: nox.Session) -> None:
         options=list(session.posargs),
         interpreters=_SURVEY.to_json(),
     )
-    driver = next(iter(pythons.values()))
-    specs = [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
-    command = [driver, "-m", "benchmarks.bench", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
-    session.run(*command, *specs, *options.filters(), external=True)  # reports/latest moves once the report is whole
+    command = [next(iter(pythons.values())), "-m", "benchmarks.bench", "--bench-profile", options.profile]
+    session.run(
+        *command, "--run-dir", str(run_dir), *_specs(pythons), *options.filters(), external=True
+    )  # reports/latest moves once the report is whole
 
 
 @nox.session(python=False, requires=["bench_env"])
@@ -162,14 +172,10 @@ def gate(session: nox.Session) -> None:
         options = parse_gate_options(list(session.posargs))
     except BenchOptionsError as exc:
         session.error(str(exc))
-    _check_interpreters(session)
-    pythons = _prepared_envs(options.pythons)
-    if not pythons:
-        session.error("no bench environment was prepared: " + (_SURVEY.missing_message() if _SURVEY.missing else "?"))
+    pythons = _drivers(session, options.pythons)
     run_dir = REPORTS_ROOT / f"{RUN_ID}-gate"
-    driver = next(iter(pythons.values()))
-    specs = [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
-    command = [driver, "-m", "benchmarks.gate", "--run-dir", str(run_dir), *specs, *options.driver_options()]
+    command = [next(iter(pythons.values())), "-m", "benchmarks.gate", "--run-dir", str(run_dir)]
+    command += [*_specs(pythons), *options.driver_options()]
     session.log(" ".join(command))
     code = subprocess.run(command, check=False).returncode
     if code:  # nox would turn every failure into 1; CI needs to tell a regression (1) from unusable input (2)

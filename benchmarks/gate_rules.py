@@ -19,7 +19,6 @@ from typing import Any, Literal
 from benchmarks.stats import Estimate
 
 Decision = Literal["regression", "slower, within threshold", "not significant", "no change", "faster", "undecided"]
-PASSING: tuple[Decision, ...] = ("slower, within threshold", "not significant", "no change", "faster")
 EXIT_PASS, EXIT_REGRESSION, EXIT_UNUSABLE = 0, 1, 2
 MEASURES = {
     "wall": "wall time per run at default latency",
