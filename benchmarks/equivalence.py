@@ -24,7 +24,7 @@ from rich.table import Table
 from benchmarks.environment import python_tag
 from benchmarks.matrix import PROFILES, VARIANTS
 from benchmarks.run_dir import atomic_write_json, raw_dir
-from scenarios import ScenarioFilesError, load_scenarios, own_scenarios, shipped_scenarios
+from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
 from scenarios.runner import Execution, execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunCompleted, RunError
@@ -112,25 +112,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario-file", action="append", default=[], help="your own scenario file (repeatable)")
     args = parser.parse_args(argv)
     try:
-        shipped = load_scenarios(args.scenario_file)
+        shipped = shipped_scenarios()
+        own = {scenario.name: scenario for scenario in own_scenarios(args.scenario_file, shipped)}
     except ScenarioFilesError as exc:
         parser.error(f"bad scenario file(s):\n{exc}")
-    unknown = sorted(set(args.scenario or ()) - set(shipped))
+    known = shipped | own
+    unknown = sorted(set(args.scenario or ()) - set(known))
     if unknown:
-        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(shipped))}")
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     console = Console(stderr=True)
     path = raw_dir(args.run_dir) / f"{python_tag()}.equivalence.json"
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     scenarios: dict[str, dict[str, Any]] = {}
-    own = [s.name for s in own_scenarios(args.scenario_file)]
-    profile_names = PROFILES[args.bench_profile].equivalence_scenarios or sorted(shipped_scenarios())
+    profile_names = PROFILES[args.bench_profile].equivalence_scenarios or sorted(shipped)
     names = args.scenario or [*profile_names, *own]
     with console.status("equivalence") as status:
         for name in names:
             observed = {}
             for variant in VARIANTS:
                 status.update(f"Python {python_tag()} equivalence: {name}/{variant}")
-                observed[variant] = observe(execute(shipped[name], variant))
+                observed[variant] = observe(execute(known[name], variant))
             scenarios[name] = compare(observed)
     atomic_write_json(path, {"python": python_tag(), "reference": REFERENCE, "scenarios": scenarios})
     out = Console() if sys.stdout.isatty() else Console(width=160)

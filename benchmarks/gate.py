@@ -162,7 +162,9 @@ def _finding(
     )
 
 
-def count_instructions(shadow: Path, sha: str, python: str, threshold: float, console: Console) -> list[Finding]:
+def count_instructions(
+    variants: list[str], shadow: Path, sha: str, python: str, threshold: float, console: Console
+) -> list[Finding]:
     """Instructions per zero-latency run of each gated variant, both sides, under callgrind on the driver's own
     interpreter (counts do not move with the machine's load, so one interpreter and two runs suffice)."""
     why = instructions.unavailable_reason()
@@ -170,9 +172,6 @@ def count_instructions(shadow: Path, sha: str, python: str, threshold: float, co
         console.print(f"[yellow]gate: instruction counts not measured: {why}[/]")
         return []
     profile = PROFILES[PROFILE]
-    variants = sorted(
-        {case.variant for case in expand(profile, shipped_scenarios()) if case.params["latency"] == "zero"}
-    )
     console.print(f"gate: instruction counts (callgrind, Python {python}) for {', '.join(variants)}, both sides")
     now, failed = instructions.run_variants(variants, profile)
     if failed:
@@ -250,7 +249,8 @@ def run_gate(pythons: dict[str, str], run_dir: Path, against: str | None, consol
     try:
         measure(labels, dict.fromkeys(labels, cases), Plan.of(profile), run_dir, {"profile": PROFILE}, console, sides)
         found = findings(run_dir, list(pythons), thresholds)
-        found += count_instructions(shadow, sha, python_tag(), thresholds.instructions, console)
+        zero_latency = sorted({case.variant for case in cases if case.params["latency"] == "zero"})
+        found += count_instructions(zero_latency, shadow, sha, python_tag(), thresholds.instructions, console)
     except SpeedSuiteFailed as exc:
         if exc.label.endswith(f"@{BASELINE}"):
             raise GateInputError(f"the baseline could not be measured with this harness: {exc}") from exc

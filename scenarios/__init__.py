@@ -30,9 +30,12 @@ def load_scenarios(extra_files: Sequence[Path | str] = ()) -> dict[str, Scenario
     return shipped | _load_all([Path(path) for path in extra_files], shipped)
 
 
-def own_scenarios(files: Sequence[Path | str]) -> tuple[Scenario, ...]:
-    """Only the user's own scenario files, checked as `load_scenarios` checks them."""
-    return tuple(_load_all([Path(path) for path in files], shipped_scenarios()).values()) if files else ()
+def own_scenarios(files: Sequence[Path | str], shipped: dict[str, Scenario] | None = None) -> tuple[Scenario, ...]:
+    """Only the user's own scenario files, checked as `load_scenarios` checks them (against `shipped`, loaded if
+    not given)."""
+    if not files:
+        return ()
+    return tuple(_load_all([Path(path) for path in files], shipped or shipped_scenarios()).values())
 
 
 def _load_all(paths: Sequence[Path], taken: dict[str, Scenario]) -> dict[str, Scenario]:
