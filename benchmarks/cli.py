@@ -96,14 +96,20 @@ def check_names(options: BenchOptions) -> None:
 class GateOptions:
     against: str | None  # the baseline commit; None: the gate's default (merge-base with main, or HEAD)
     pythons: tuple[str, ...] = ()
+    baseline: str | None = None  # a stored baseline file: deterministic measures only, on one interpreter
+    update_baseline: bool = False
 
     def driver_options(self) -> list[str]:
-        return ["--against", self.against] if self.against else []
+        options = ["--against", self.against] if self.against else []
+        options += ["--baseline", self.baseline] if self.baseline else []
+        return options + (["--update-baseline"] if self.update_baseline else [])
 
 
 def parse_gate_options(posargs: list[str]) -> GateOptions:
     parser = argparse.ArgumentParser(prog="nox -s gate --", exit_on_error=False, add_help=False)
     parser.add_argument("--against", metavar="REF")
+    parser.add_argument("--baseline", metavar="FILE")
+    parser.add_argument("--update-baseline", action="store_true")
     parser.add_argument("--python", action="append", default=[], choices=SUPPORTED_PYTHONS)
     parser.add_argument("--strict-interpreters", action="store_true")
     try:
@@ -111,8 +117,17 @@ def parse_gate_options(posargs: list[str]) -> GateOptions:
     except argparse.ArgumentError as exc:
         raise BenchOptionsError(str(exc)) from exc
     if unknown:
-        raise BenchOptionsError(f"unknown option(s) {unknown}; use --against REF, --python X.Y, --strict-interpreters")
-    return GateOptions(args.against, tuple(args.python))
+        raise BenchOptionsError(
+            f"unknown option(s) {unknown}; use --against REF or --baseline FILE [--update-baseline], --python X.Y, "
+            "--strict-interpreters"
+        )
+    if args.against and args.baseline:
+        raise BenchOptionsError("--against REF and --baseline FILE are two different baselines: give one")
+    if args.update_baseline and not args.baseline:
+        raise BenchOptionsError("--update-baseline needs --baseline FILE (where to write it)")
+    if args.baseline and len(args.python) > 1:
+        raise BenchOptionsError("a stored baseline is one interpreter's: give at most one --python with --baseline")
+    return GateOptions(args.against, tuple(args.python), args.baseline, args.update_baseline)
 
 
 def preparse_profile(argv: list[str], profiles: Iterable[str]) -> str:

@@ -30,10 +30,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import instructions
 from benchmarks.compare import compare
 from benchmarks.environment import COMMIT_OVERRIDE, git_commit, python_tag
+from benchmarks.gate_deterministic import (
+    BaselineFileError,
+    Measured,
+    SideFailed,
+    check_usable,
+    compare_sides,
+    measure_side,
+    read_baseline,
+    write_baseline,
+)
 from benchmarks.gate_rules import (
+    EXIT_PASS,
     EXIT_REGRESSION,
     EXIT_UNUSABLE,
     Finding,
@@ -42,7 +52,6 @@ from benchmarks.gate_rules import (
     amount,
     dumps,
     exit_code,
-    judge,
     load_thresholds,
     markdown,
     verdict_line,
@@ -51,7 +60,6 @@ from benchmarks.matrix import PROFILES, expand
 from benchmarks.results import CaseResult, ResultsError, read_speed_suite
 from benchmarks.run_dir import atomic_write_text
 from benchmarks.speed import Plan, Side, SpeedSuiteFailed, measure
-from benchmarks.stats import Estimate
 from scenarios import shipped_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +127,7 @@ def prepare_baseline(sha: str) -> Path:
 
 
 def findings(run_dir: Path, pythons: list[str], thresholds: Thresholds) -> list[Finding]:
-    """Every gated comparison of the run: now / baseline per case, measure and interpreter."""
+    """Every timed comparison of the run: now / baseline per case, measure and interpreter."""
     found: list[Finding] = []
     for python in pythons:
         now = {case.name: case for case in read_speed_suite(run_dir, python)}
@@ -132,83 +140,42 @@ def findings(run_dir: Path, pythons: list[str], thresholds: Thresholds) -> list[
             for gated in ("overhead",) if zero else ("wall", "first_chunk"):
                 if gated == "first_chunk" and not case.first_chunk_s:
                     continue
-                found.append(_finding(gated, case, baseline, python, thresholds.of(gated), thresholds.gating(gated)))
+                found.append(_timed_finding(gated, case, baseline, python, thresholds))
     return found
 
 
-def _finding(
-    measure: str, case: CaseResult, baseline: CaseResult, python: str, threshold: float, gating: bool
+def _timed_finding(
+    measure: str, case: CaseResult, baseline: CaseResult, python: str, thresholds: Thresholds
 ) -> Finding:
     chunk = measure == "first_chunk"
     comparison = compare(case, baseline, "first_chunk" if chunk else "wall", across_commits=True)
-    estimate = comparison.estimate
-    values = (case.first_chunk_s, baseline.first_chunk_s) if chunk else (case.values_s, baseline.values_s)
-    now_s, before_s = (statistics.median(v) if v else None for v in values)
-    return Finding(
-        measure=measure,
-        case=case.name,
-        python=python,
-        baseline_s=before_s,
-        now_s=now_s,
-        ratio=None if estimate is None else estimate.value,
-        low=None if estimate is None else estimate.low,
-        high=None if estimate is None else estimate.high,
-        threshold=threshold,
-        decision=judge(estimate, threshold),
-        method="paired ratio, hierarchical bootstrap",
-        pairs=comparison.pairs,
-        note=comparison.describe() if comparison.too_few else "",
-        gating=gating,
+    values = (baseline.first_chunk_s, case.first_chunk_s) if chunk else (baseline.values_s, case.values_s)
+    before_s, now_s = (statistics.median(v) if v else None for v in values)
+    method = "paired ratio, hierarchical bootstrap"
+    note = comparison.describe() if comparison.too_few else ""
+    return Finding.of(
+        measure, case.name, python, (before_s, now_s), comparison.estimate, thresholds, method, comparison.pairs, note
     )
 
 
-def count_instructions(
-    variants: list[str], shadow: Path, sha: str, python: str, threshold: float, console: Console
-) -> list[Finding]:
-    """Instructions per zero-latency run of each gated variant, both sides, under callgrind on the driver's own
-    interpreter (counts do not move with the machine's load, so one interpreter and two runs suffice)."""
-    why = instructions.unavailable_reason()
-    if why:
-        console.print(f"[yellow]gate: instruction counts not measured: {why}[/]")
-        return []
-    profile = PROFILES[PROFILE]
-    console.print(f"gate: instruction counts (callgrind, Python {python}) for {', '.join(variants)}, both sides")
-    now, failed = instructions.run_variants(variants, profile)
-    if failed:
-        raise CandidateFailed(f"instruction counts of the candidate: {failed}")
-    before, failed = instructions.run_variants(variants, profile, cwd=shadow, extra_env={COMMIT_OVERRIDE: sha})
-    if failed:
-        raise GateInputError(f"the baseline's instruction counts could not be taken with this harness: {failed}")
-    found = []
-    for name in sorted(now.keys() & before.keys()):
-        counts, earlier = now[name]["instructions"], before[name]["instructions"]
-        value = statistics.median(counts) / statistics.median(earlier)
-        estimate = Estimate(value, min(counts) / max(earlier), max(counts) / min(earlier))
-        found.append(
-            Finding(
-                measure="instructions",
-                case=name,
-                python=python,
-                baseline_s=statistics.median(earlier),
-                now_s=statistics.median(counts),
-                ratio=value,
-                low=estimate.low,
-                high=estimate.high,
-                threshold=threshold,
-                decision=judge(estimate, threshold),
-                method="ratio of medians, bounded by the runs' extremes",
-                pairs=min(len(counts), len(earlier)),
-                unit="instructions",
-            )
-        )
-    return found
+def measured_side(
+    variants: list[str], side: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Measured:
+    """A side's deterministic measures; a failure is the candidate's (exit 1) or an unusable baseline (exit 2)."""
+    try:
+        return measure_side(variants, PROFILES[PROFILE], cwd=cwd, extra_env=env)
+    except SideFailed as exc:
+        if side == BASELINE:
+            raise GateInputError(f"the baseline's {exc} (with this harness)") from exc
+        raise CandidateFailed(str(exc)) from exc
 
 
-def publish(run_dir: Path, found: list[Finding], baseline: str, candidate: str) -> str:
+def publish(run_dir: Path, found: list[Finding], baseline: str, candidate: str, notes: list[str]) -> str:
     """gate.md and gate.json in the run folder, and the table in GitHub's job summary when there is one."""
-    table = markdown(found, baseline, candidate)
+    table = markdown(found, baseline, candidate, notes)
+    run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "gate.md", table)
-    atomic_write_text(run_dir / "gate.json", dumps(found, baseline, candidate))
+    atomic_write_text(run_dir / "gate.json", dumps(found, baseline, candidate, notes))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with Path(summary).open("a", encoding="utf-8") as stream:
@@ -218,20 +185,26 @@ def publish(run_dir: Path, found: list[Finding], baseline: str, candidate: str) 
 
 def table(found: list[Finding], baseline: str) -> Table:
     """The gate's findings for a terminal."""
-    shown = Table(title=f"Regression gate against {baseline}: now / baseline, paired, [95% interval]")
+    shown = Table(title=f"Regression gate against {baseline}: now against baseline, [95% interval]")
     for column in ("measure", "case", "python", "baseline", "now", "change", "interval", "threshold", "decision"):
         shown.add_column(column, justify="right" if column in ("baseline", "now", "change", "threshold") else "left")
     for f in found:
-        interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
         colour = {"regression": "red", "undecided": "yellow"}.get(f.decision, "") if f.gating else ""
         label = f.decision if f.gating else f"{f.decision} (advisory)"
         decision = f"[{colour}]{label}[/]" if colour else label
         before, now = (amount(value, f.unit) for value in (f.baseline_s, f.now_s))
-        shown.add_row(f.measure, f.case, f.python, before, now, f.change, interval, f"+{f.threshold:.0%}", decision)
+        shown.add_row(f.measure, f.case, f.python, before, now, f.change, f.interval, f.limit, decision)
     return shown
 
 
-def run_gate(pythons: dict[str, str], run_dir: Path, against: str | None, console: Console) -> int:
+def gated_variants() -> list[str]:
+    """The variants the gate profile measures at zero latency: those the deterministic measures cover."""
+    cases = expand(PROFILES[PROFILE], shipped_scenarios())
+    return sorted({case.variant for case in cases if case.params["latency"] == "zero"})
+
+
+def run_against(pythons: dict[str, str], run_dir: Path, against: str | None, console: Console) -> int:
+    """A/B: the working tree and a baseline commit measured interleaved, then their deterministic measures."""
     thresholds = load_thresholds(ROOT / "pyproject.toml")
     ref = against or default_ref()
     sha = resolve(ref)
@@ -249,8 +222,10 @@ def run_gate(pythons: dict[str, str], run_dir: Path, against: str | None, consol
     try:
         measure(labels, dict.fromkeys(labels, cases), Plan.of(profile), run_dir, {"profile": PROFILE}, console, sides)
         found = findings(run_dir, list(pythons), thresholds)
-        zero_latency = sorted({case.variant for case in cases if case.params["latency"] == "zero"})
-        found += count_instructions(zero_latency, shadow, sha, python_tag(), thresholds.instructions, console)
+        variants = gated_variants()
+        console.print(f"gate: instructions and heap (Python {python_tag()}) for {', '.join(variants)}, both sides")
+        now = measured_side(variants, "candidate")
+        before = measured_side(variants, BASELINE, shadow, {COMMIT_OVERRIDE: sha})
     except SpeedSuiteFailed as exc:
         if exc.label.endswith(f"@{BASELINE}"):
             raise GateInputError(f"the baseline could not be measured with this harness: {exc}") from exc
@@ -259,9 +234,40 @@ def run_gate(pythons: dict[str, str], run_dir: Path, against: str | None, consol
     except CandidateFailed as exc:
         console.print(f"[red]gate: the candidate failed: {exc}[/]")
         return EXIT_REGRESSION
-    publish(run_dir, found, baseline, candidate)
+    found += compare_sides(now, before, python_tag(), thresholds)
+    return conclude(run_dir, found, baseline, candidate, sorted(set(now.notes + before.notes)), console)
+
+
+def run_stored(path: Path, run_dir: Path, update: bool, console: Console) -> int:
+    """Against a stored baseline: the deterministic measures only, on the driver's interpreter, no baseline build.
+    With `update`, measure the working tree and write it as the new baseline instead."""
+    thresholds = load_thresholds(ROOT / "pyproject.toml")
+    stored = None if update else read_baseline(path)  # a bad file is named before anything is measured
+    variants = gated_variants()
+    console.print(f"gate: instructions and heap (Python {python_tag()}) for {', '.join(variants)}, the working tree")
+    try:
+        now = measured_side(variants, "candidate")
+    except CandidateFailed as exc:
+        console.print(f"[red]gate: the candidate failed: {exc}[/]")
+        return EXIT_REGRESSION
+    if stored is None:
+        write_baseline(path, now, git_commit())
+        console.print(f"gate: wrote the baseline {path} ({len(now.cases)} cases; commit it)")
+        return EXIT_PASS
+    notes = check_usable(stored, now) + now.notes
+    found = compare_sides(now, stored.measured, python_tag(), thresholds)
+    baseline = f"{path} (commit {stored.commit[:12]})"
+    return conclude(run_dir, found, baseline, f"the working tree ({git_commit()[:12]}...)", notes, console)
+
+
+def conclude(
+    run_dir: Path, found: list[Finding], baseline: str, candidate: str, notes: list[str], console: Console
+) -> int:
+    publish(run_dir, found, baseline, candidate, notes)
     out = Console() if sys.stdout.isatty() else Console(width=180)
     out.print(table(found, baseline))
+    for note in notes:
+        console.print(f"[yellow]gate: {note}[/]")
     console.print(f"gate: {verdict_line(found)}; wrote {run_dir / 'gate.md'} and gate.json")
     return exit_code(found)
 
@@ -270,13 +276,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gate", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--python", action="append", required=True, metavar="X.Y=PATH", help="(repeatable)")
-    parser.add_argument("--against", help="the baseline commit (default: merge-base with main; HEAD if uncommitted)")
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--against", help="the baseline commit (default: merge-base with main; HEAD if uncommitted)")
+    chosen.add_argument("--baseline", type=Path, help="a stored baseline (deterministic measures only)")
+    parser.add_argument("--update-baseline", action="store_true", help="write --baseline from the working tree")
     args = parser.parse_args(argv)
+    if args.update_baseline and args.baseline is None:
+        parser.error("--update-baseline needs --baseline FILE (where to write it)")
     pythons = dict(spec.split("=", 1) for spec in args.python)
     console = Console(stderr=True)
     try:
-        return run_gate(pythons, args.run_dir, args.against, console)
-    except (GateInputError, GateConfigError, ResultsError) as exc:
+        if args.baseline is not None:
+            return run_stored(args.baseline, args.run_dir, args.update_baseline, console)
+        return run_against(pythons, args.run_dir, args.against, console)
+    except (GateInputError, GateConfigError, ResultsError, BaselineFileError) as exc:
         console.print(f"[red]gate: unusable input: {exc}[/]")
         return EXIT_UNUSABLE
     except OSError as exc:  # a folder that cannot be made, a disk that is full

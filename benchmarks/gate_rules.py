@@ -5,13 +5,15 @@ wholly above 1) and large (the ratio itself is above 1 + the measure's threshold
 small passes, as "slower, within threshold"; large but not significant passes too and is reported
 ("not significant"): on a noisy machine that is what chance looks like. A comparison with too few
 undisturbed pairs for an interval decides nothing, and the gate says it could not decide (exit 2)
-rather than pass it silently. Thresholds come from pyproject.toml, [tool.agno-bench.gate].
+rather than pass it silently. Thresholds come from pyproject.toml, [tool.agno-bench.gate]: a fraction for
+the measures compared as ratios, bytes per run for `retained` (compared as a difference: its baseline is near 0).
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +27,13 @@ MEASURES = {
     "overhead": "zero-latency run (all overhead: no waiting)",
     "first_chunk": "time to the first content chunk",
     "instructions": "instructions per zero-latency run (callgrind)",
+    "heap_peak": "peak heap of a zero-latency run (tracemalloc)",
+    "retained": "heap retained per run (tracemalloc slope)",
+}
+ABSOLUTE = ("retained",)  # compared as now - baseline, threshold in bytes per run
+UNITS = {"wall": "s", "overhead": "s", "first_chunk": "s", "instructions": "instructions"} | {
+    "heap_peak": "bytes",
+    "retained": "bytes/run",
 }
 
 
@@ -40,6 +49,8 @@ class Thresholds:
     overhead: float = 0.15  # zero-latency runs vary ~15% run to run here: a smaller margin needs more values
     first_chunk: float = 0.10
     instructions: float = 0.05  # counts repeat within 0.1-0.4%: a small threshold is safe here
+    heap_peak: float = 0.10  # threads' peak moves ~5% with scheduling; the async variants' ~2%
+    retained: float = 16384  # bytes per run: ~3 KiB/run is the harness's own per-run record, +-1 KiB by process
     # Measures shown and decided but not failing the gate: zero-latency runs gave false alarms in an A/A run
     advisory: tuple[str, ...] = ("overhead",)
 
@@ -68,7 +79,10 @@ def load_thresholds(pyproject: Path) -> Thresholds:
             continue
         if key not in known:
             raise GateConfigError(f"{where}: unknown measure; expected one of {sorted(known)}")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 10:
+        if key in ABSOLUTE:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise GateConfigError(f"{where}: expected bytes per run such as 16384, got {value!r}")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 10:
             raise GateConfigError(f"{where}: expected a fraction such as 0.10, got {value!r}")
         values[key] = float(value)
     return Thresholds(**values)
@@ -76,14 +90,14 @@ def load_thresholds(pyproject: Path) -> Thresholds:
 
 @dataclass(frozen=True)
 class Finding:
-    """One gated comparison: now / baseline for a measure of one case on one interpreter."""
+    """One gated comparison: now / baseline (now - baseline for an ABSOLUTE measure) of one case on one interpreter."""
 
     measure: str
     case: str
     python: str
-    baseline_s: float | None  # medians, for the table
+    baseline_s: float | None  # the figure each side is summarised by (medians; a slope for retained), in `unit`
     now_s: float | None
-    ratio: float | None
+    ratio: float | None  # now / baseline; for an ABSOLUTE measure, now - baseline in `unit`
     low: float | None
     high: float | None
     threshold: float
@@ -91,8 +105,45 @@ class Finding:
     method: str
     pairs: int
     note: str = ""
-    unit: str = "s"  # "s" (baseline_s and now_s in seconds) or "instructions" (counts)
+    unit: str = "s"  # UNITS[measure]: s, instructions, bytes or bytes/run
     gating: bool = True  # False: shown and decided, but it does not fail the gate (Thresholds.advisory)
+
+    @classmethod
+    def of(
+        cls,
+        measure: str,
+        case: str,
+        python: str,
+        sides: tuple[float | None, float | None],
+        estimate: Estimate | None,
+        thresholds: Thresholds,
+        method: str,
+        pairs: int,
+        note: str = "",
+    ) -> Finding:
+        """The finding for `estimate` (of now/baseline, or now - baseline for an ABSOLUTE measure), decided."""
+        threshold = thresholds.of(measure)
+        return cls(
+            measure=measure,
+            case=case,
+            python=python,
+            baseline_s=sides[0],
+            now_s=sides[1],
+            ratio=None if estimate is None else estimate.value,
+            low=None if estimate is None else estimate.low,
+            high=None if estimate is None else estimate.high,
+            threshold=threshold,
+            decision=judge(estimate, threshold, origin=0.0 if measure in ABSOLUTE else 1.0),
+            method=method,
+            pairs=pairs,
+            note=note,
+            unit=UNITS[measure],
+            gating=thresholds.gating(measure),
+        )
+
+    @property
+    def absolute(self) -> bool:
+        return self.measure in ABSOLUTE
 
     @property
     def fails(self) -> bool:
@@ -100,20 +151,34 @@ class Finding:
 
     @property
     def change(self) -> str:
-        return "-" if self.ratio is None else f"{self.ratio - 1:+.1%}"
+        if self.ratio is None:
+            return "-"
+        return f"{self.ratio / 1024:+,.1f} KiB/run" if self.absolute else f"{self.ratio - 1:+.1%}"
+
+    @property
+    def interval(self) -> str:
+        if self.low is None or self.high is None:
+            return "-"
+        if self.absolute:
+            return f"{self.low / 1024:+,.1f} to {self.high / 1024:+,.1f} KiB/run"
+        return f"{self.low - 1:+.1%} to {self.high - 1:+.1%}"
+
+    @property
+    def limit(self) -> str:
+        return f"+{self.threshold / 1024:,.0f} KiB/run" if self.absolute else f"+{self.threshold:.0%}"
 
 
-def judge(estimate: Estimate | None, threshold: float) -> Decision:
-    """The decision table (see the module docstring)."""
+def judge(estimate: Estimate | None, threshold: float, origin: float = 1.0) -> Decision:
+    """The decision table (see the module docstring); `origin` is "no change": 1 for a ratio, 0 for a difference."""
     if estimate is None or estimate.low is None or estimate.high is None:
         return "undecided"
-    significant_slower = estimate.low > 1.0
-    large = estimate.value > 1.0 + threshold
+    significant_slower = estimate.low > origin
+    large = estimate.value > origin + threshold
     if significant_slower:
         return "regression" if large else "slower, within threshold"
     if large:
         return "not significant"
-    if estimate.high < 1.0 and estimate.value < 1.0 - threshold:
+    if estimate.high < origin and estimate.value < origin - threshold:
         return "faster"
     return "no change"
 
@@ -141,10 +206,14 @@ def verdict_line(findings: list[Finding]) -> str:
 def amount(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    return f"{value / 1e6:,.1f} M" if unit == "instructions" else f"{value * 1000:.1f} ms"
+    if unit == "instructions":
+        return f"{value / 1e6:,.1f} M"
+    if unit in ("bytes", "bytes/run"):
+        return f"{value / 1024:,.1f} KiB" + ("/run" if unit == "bytes/run" else "")
+    return f"{value * 1000:.1f} ms"
 
 
-def markdown(findings: list[Finding], baseline: str, candidate: str) -> str:
+def markdown(findings: list[Finding], baseline: str, candidate: str, notes: Sequence[str] = ()) -> str:
     """The gate's table for people (and GitHub's job summary)."""
     lines = [
         f"## Regression gate: {candidate} against {baseline}",
@@ -155,31 +224,33 @@ def markdown(findings: list[Finding], baseline: str, candidate: str) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in findings:
-        interval = "-" if f.low is None or f.high is None else f"{f.low - 1:+.1%} to {f.high - 1:+.1%}"
         decision = f"**{f.decision}**" if f.fails else f.decision + ("" if f.gating else " (advisory)")
         lines.append(
             f"| {MEASURES[f.measure]} | {f.case} | {f.python} | {amount(f.baseline_s, f.unit)} "
             f"| {amount(f.now_s, f.unit)} | {f.change} "
-            f"| {interval} | +{f.threshold:.0%} | {decision} | {f.method}{'; ' + f.note if f.note else ''} |"
+            f"| {f.interval} | {f.limit} | {decision} | {f.method}{'; ' + f.note if f.note else ''} |"
         )
     lines += [
         "",
-        "A regression is significant (the whole interval of now / baseline above 1) and larger than its threshold; "
-        "an advisory measure is shown and decided but does not fail the gate.",
+        "A regression is significant (the whole interval of now / baseline above 1; of now - baseline above 0 for "
+        "the heap retained per run) and larger than its threshold; an advisory measure is shown and decided but does "
+        "not fail the gate.",
         "",
     ]
+    lines += [f"- {note}" for note in notes] + ([""] if notes else [])
     return "\n".join(lines)
 
 
-def to_json(findings: list[Finding], baseline: str, candidate: str) -> dict[str, Any]:
+def to_json(findings: list[Finding], baseline: str, candidate: str, notes: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "baseline": baseline,
         "candidate": candidate,
+        "notes": list(notes),
         "exit_code": exit_code(findings),
         "verdict": verdict_line(findings),
         "findings": [asdict(f) | {"change": f.change} for f in findings],
     }
 
 
-def dumps(findings: list[Finding], baseline: str, candidate: str) -> str:
-    return json.dumps(to_json(findings, baseline, candidate), indent=2) + "\n"
+def dumps(findings: list[Finding], baseline: str, candidate: str, notes: Sequence[str] = ()) -> str:
+    return json.dumps(to_json(findings, baseline, candidate, notes), indent=2) + "\n"

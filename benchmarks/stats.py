@@ -129,3 +129,36 @@ def _by_level(points: Sequence[tuple[float, float]]) -> list[list[tuple[float, f
     for point in points:
         levels.setdefault(point[0], []).append(point)
     return list(levels.values())
+
+
+def ratio_of_medians(
+    numerator: Sequence[float], denominator: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES
+) -> Estimate:
+    """median(numerator) / median(denominator) for two independent samples (no pairing), with a bootstrap interval
+    that resamples each sample on its own; no interval below MIN_PAIRS values on either side."""
+    top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    if not len(top) or not len(bottom):
+        raise ValueError("no values")
+    value = float(np.median(top) / np.median(bottom))
+    n = min(len(top), len(bottom))
+    method = "ratio of medians; 95% bootstrap of each side"
+    if n < MIN_PAIRS:
+        return Estimate(value, None, None, n, method)
+    rng = np.random.default_rng(SEED)
+    draws = np.median(rng.choice(top, (resamples, len(top))), axis=1) / np.median(
+        rng.choice(bottom, (resamples, len(bottom))), axis=1
+    )
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return Estimate(value, float(low), float(high), n, method)
+
+
+def difference(now: Estimate, before: Estimate) -> Estimate:
+    """now - before for two independent estimates with symmetric-ish intervals (e.g. two slopes' t intervals):
+    the half-widths combine as independent standard errors do (root of the sum of squares)."""
+    value = now.value - before.value
+    if not now.has_interval or not before.has_interval:
+        return Estimate(value, None, None, min(now.n, before.n), "difference")
+    assert now.low is not None and now.high is not None and before.low is not None and before.high is not None
+    margin = math.hypot((now.high - now.low) / 2, (before.high - before.low) / 2)
+    return Estimate(value, value - margin, value + margin, min(now.n, before.n), "difference; half-widths combined")

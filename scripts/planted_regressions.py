@@ -1,12 +1,14 @@
 """Planted regressions: does `nox -s gate` catch each one, naming the variant and the measure?
 
-    python scripts/planted_regressions.py [--python 3.11=PATH] [--only NAME ...]
+    python scripts/planted_regressions.py [--python 3.11=PATH] [--only NAME ...] [--baseline FILE]
 
 Never touches this checkout: each planted change is made in a throw-away copy of HEAD (a git
 worktree in a temporary folder), left uncommitted so the copy's gate compares it with its own HEAD
 (the gate's default), and the gate runs there with an existing bench environment's interpreter
 (the copy's own code comes first on its path). It must exit 1 and name the planted variant with
 one of the expected measures in gate.json. Prints a table and exits 1 if any plant was missed.
+With --baseline FILE (a stored baseline written from HEAD with --update-baseline), the copies are gated
+against it instead: only the deterministic measures (instructions, heap), in about a minute a plant.
 """
 
 from __future__ import annotations
@@ -79,6 +81,17 @@ PLANTS = (
         "threads",
         frozenset({"wall", "first_chunk", "overhead"}),
     ),
+    Plant(
+        "leak",
+        "a per-run memory leak in threads (each fan-out's results kept in a module list, ~64 KiB a run)",
+        "workflow/threads.py",
+        "        return results_or_step_failed(step, jobs, [_outcome(f) for f in futures])",
+        "        _PLANTED_KEPT.append(bytearray(32 * 1024))\n"
+        "        return results_or_step_failed(step, jobs, [_outcome(f) for f in futures])",
+        "threads",
+        frozenset({"retained"}),
+        append="\n_PLANTED_KEPT: list[bytearray] = []\n",
+    ),
 )
 
 
@@ -94,7 +107,7 @@ def plant(copy: Path, change: Plant) -> None:
     path.write_text(text.replace(change.old, change.new, 1) + change.append, encoding="utf-8")
 
 
-def run_one(change: Plant, python: str, executable: str) -> tuple[bool, str, float]:
+def run_one(change: Plant, python: str, executable: str, baseline: Path | None) -> tuple[bool, str, float]:
     with tempfile.TemporaryDirectory(prefix=f"planted-{change.name}-") as scratch:
         copy = Path(scratch) / "copy"
         _git("worktree", "add", "--detach", str(copy), "HEAD")
@@ -110,6 +123,8 @@ def run_one(change: Plant, python: str, executable: str) -> tuple[bool, str, flo
                 "--python",
                 f"{python}={executable}",
             ]
+            if baseline is not None:
+                command += ["--baseline", str(baseline.absolute())]
             started = time.perf_counter()
             done = subprocess.run(command, cwd=copy, check=False)
             elapsed = time.perf_counter() - started
@@ -134,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     default = ROOT / ".nox" / "bench_env-3-11" / "bin" / "python"
     parser.add_argument("--python", default=f"3.11={default}", metavar="X.Y=PATH")
     parser.add_argument("--only", action="append", choices=[p.name for p in PLANTS])
+    parser.add_argument("--baseline", type=Path, help="a stored baseline of HEAD: gate the plants against it")
     args = parser.parse_args(argv)
     python, executable = args.python.split("=", 1)
     if not Path(executable).exists():
@@ -143,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and change.name not in args.only:
             continue
         print(f"planted {change.name}: {change.what}", flush=True)
-        caught, said, elapsed = run_one(change, python, executable)
+        caught, said, elapsed = run_one(change, python, executable, args.baseline)
         results.append((change, caught, said, elapsed))
     print("\n| plant | change | expected | caught | gate said | time |\n| --- | --- | --- | --- | --- | --- |")
     for change, caught, said, elapsed in results:

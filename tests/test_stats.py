@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from benchmarks.stats import MIN_PAIRS, paired_ratio, slope, slope_estimate
+from benchmarks.stats import MIN_PAIRS, Estimate, difference, paired_ratio, ratio_of_medians, slope, slope_estimate
 
 
 def test_slope_recovers_a_planted_line_with_an_interval() -> None:
@@ -77,3 +77,19 @@ def test_the_minimum_detectable_effect_grows_with_the_noise() -> None:
 def test_paired_intervals_are_reproducible() -> None:
     groups = _paired_groups(1.2, processes=2, rounds=6, noise=0.05)
     assert paired_ratio(groups) == paired_ratio(groups)
+
+
+def test_ratio_of_medians_covers_the_true_ratio_and_needs_enough_values() -> None:
+    rng = random.Random(3)
+    now = [1.2 * rng.uniform(0.95, 1.05) for _ in range(12)]
+    before = [rng.uniform(0.95, 1.05) for _ in range(12)]
+    estimate = ratio_of_medians(now, before)
+    assert estimate.low is not None and estimate.high is not None
+    assert estimate.low < 1.2 < estimate.high and estimate.low > 1.0
+    assert ratio_of_medians(now[:3], before).low is None  # too few values: no interval
+
+
+def test_a_difference_combines_two_intervals_half_widths() -> None:
+    combined = difference(Estimate(10.0, 7.0, 13.0), Estimate(2.0, -2.0, 6.0))
+    assert combined.value == 8.0 and combined.low == pytest.approx(3.0) and combined.high == pytest.approx(13.0)
+    assert difference(Estimate(1.0, None, None), Estimate(0.0, -1.0, 1.0)).low is None
