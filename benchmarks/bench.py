@@ -17,45 +17,18 @@ import argparse
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from benchmarks import micro, report, speed, summary
 from benchmarks.interpreters import newest as newest_python
-from benchmarks.matrix import PROFILES, Profile
+from benchmarks.matrix import PROFILES
 from benchmarks.run_dir import point_latest
-from workflow.variants import REGISTRY
+from benchmarks.suites import DRIVEN, Suite
 
-
-@dataclass(frozen=True)
-class Suite:
-    """A per-interpreter suite run as `python -m benchmarks.<module>`: whether it may share the machine."""
-
-    module: str
-    timing: bool  # its figures are times: it runs alone
-    narrowable: bool  # accepts --variant
-    needed: Callable[[Profile], bool] = lambda profile: True  # whether a profile measures this suite
-    breadth: bool = False  # no verdict compares it across interpreters: where a profile measures its breadth
-    # on the newest interpreter only (Profile.everywhere), so does this suite
-    elsewhere_variants: tuple[str, ...] = ()  # there, on the other interpreters, only these (what verdicts read)
-    failures: bool = False  # its workloads inject failures, so it measures the variants that differ only on failure
-    own_scenarios: bool = False  # accepts --scenario-file: a user's own scenarios join its workloads
-
-    def measures(self, variant: str) -> bool:
-        return self.failures or not REGISTRY[variant].failure_only
-
-
-# The per-interpreter suites after speed and micro (which interleave interpreters themselves), in order.
-SUITES: tuple[Suite, ...] = (
-    Suite("users", timing=True, narrowable=True, needed=lambda profile: bool(profile.users), breadth=True),
-    Suite("memory", timing=False, narrowable=True, elsewhere_variants=("threads", "taskgroup"), own_scenarios=True),
-    Suite("equivalence", timing=False, narrowable=False, failures=True, own_scenarios=True),
-    Suite("instructions", timing=False, narrowable=True, needed=lambda profile: profile.instruction_runs > 0),
-)
 SHARED_JOBS = 4  # suites that do not depend on timing, at once (memory runs two workers of its own)
 
 
@@ -101,7 +74,7 @@ def suite_command(
     newest: bool,
     scenario_files: Sequence[str] = (),
 ) -> list[str]:
-    command = [executable, "-m", f"benchmarks.{suite.module}", "--bench-profile", profile, "--run-dir", str(run_dir)]
+    command = [executable, "-m", f"benchmarks.{suite.name}", "--bench-profile", profile, "--run-dir", str(run_dir)]
     if not variants and not newest and PROFILES[profile].everywhere is not None:
         variants = suite.elsewhere_variants
     if suite.narrowable:
@@ -114,10 +87,8 @@ def suite_command(
 def run_job(job: Job, run_dir: Path, console: Console) -> str | None:
     """One suite on one interpreter, logged to logs/<suite>-<python>.log; what failed, or None."""
     suite, python, command = job
-    ok = run_logged(
-        command, run_dir / "logs" / f"{suite.module}-{python}.log", console, f"{suite.module}: Python {python}"
-    )
-    return None if ok else f"{suite.module} on Python {python}"
+    ok = run_logged(command, run_dir / "logs" / f"{suite.name}-{python}.log", console, f"{suite.name}: Python {python}")
+    return None if ok else f"{suite.name} on Python {python}"
 
 
 Job = tuple[Suite, str, list[str]]  # the suite, the interpreter, the command
@@ -133,13 +104,13 @@ def plan_jobs(
     jobs = [
         (suite, python, suite_command(suite, executable, profile, run_dir, variants, python == newest, scenario_files))
         for python, executable in pythons.items()
-        for suite in SUITES
+        for suite in DRIVEN
         if suite.needed(PROFILES[profile])
         and (everywhere or not suite.breadth or python == newest)
         and (not variants or any(suite.measures(variant) for variant in variants))
     ]
     timed = [job for job in jobs if job[0].timing]
-    shared = sorted((job for job in jobs if not job[0].timing), key=lambda job: job[0].module != "memory")
+    shared = sorted((job for job in jobs if not job[0].timing), key=lambda job: job[0].name != "memory")
     return timed, shared
 
 

@@ -23,7 +23,8 @@ from rich.table import Table
 
 from benchmarks.environment import python_tag
 from benchmarks.matrix import PROFILES, VARIANTS
-from benchmarks.run_dir import atomic_write_json, raw_dir
+from benchmarks.run_dir import atomic_write_json
+from benchmarks.suites import EQUIVALENCE
 from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
 from scenarios.runner import Execution, execute
 from scenarios.validate import ValidationFailed, validate
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     console = Console(stderr=True)
-    path = raw_dir(args.run_dir) / f"{python_tag()}.equivalence.json"
+    path = EQUIVALENCE.path(args.run_dir, python_tag())
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     scenarios: dict[str, dict[str, Any]] = {}
     profile_names = PROFILES[args.bench_profile].equivalence_scenarios or sorted(shipped)

@@ -48,7 +48,8 @@ from rich.markup import escape
 
 from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, Profile
-from benchmarks.run_dir import atomic_write_json, raw_dir
+from benchmarks.run_dir import atomic_write_json
+from benchmarks.suites import INSTRUCTIONS
 
 if TYPE_CHECKING:
     from scenarios import Scenario
@@ -322,7 +323,7 @@ def valgrind_version() -> str:
 
 def measure_all(profile_name: str, run_dir: Path, variants: Sequence[str], console: Console) -> int:
     """Every variant of the profile (or those named); rewrites the raw file after each; 1 if a case failed."""
-    path = raw_dir(run_dir) / f"{python_tag()}.instructions.json"
+    path = INSTRUCTIONS.path(run_dir, python_tag())
     path.unlink(missing_ok=True)  # a re-used run id must not keep an old result
     profile, tag, version = PROFILES[profile_name], python_tag(), valgrind_version()
     chosen = tuple(variants) or EVERYDAY_VARIANTS

@@ -43,9 +43,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, with_fanout
-from benchmarks.run_dir import atomic_write_json, raw_dir
+from benchmarks.run_dir import atomic_write_json
 from benchmarks.stats import slope_estimate
 from benchmarks.suite_results import parse_memory
+from benchmarks.suites import MEMORY
 from benchmarks.summary import render_memory_table
 from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scenarios
 from scenarios.mock import InFlightGate
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = args.variant or list(profile.memory_variants)
     if profile.memory_extras:
         memray_dir.mkdir(parents=True, exist_ok=True)
-    path = raw_dir(args.run_dir) / f"{python_tag()}.memory.json"
+    path = MEMORY.path(args.run_dir, python_tag())
     path.unlink(missing_ok=True)  # a re-used run id, or a failure below, must not leave an earlier result standing
     jobs = plan(
         variants, profile.memory_levels, profile.memory_samples, memray_dir, profile.memory_extras, args.scenario_file

@@ -42,6 +42,7 @@ from benchmarks.environment import python_tag
 from benchmarks.pyperf_runner import suite_progress, suite_runner
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
+from benchmarks.suites import MICRO
 
 LOOPBACK = "127.0.0.1"
 READ_SIZE = 1 << 20
@@ -225,7 +226,7 @@ def _bench(
 
 
 def _steal_path(args: argparse.Namespace) -> Path:
-    return raw_dir(args.run_dir) / f"{python_tag()}.micro.samples.jsonl"
+    return MICRO.samples_path(args.run_dir, python_tag())
 
 
 def _time_function(bench: MicroBench, steal_path: Path | None = None, warmups: int = 0) -> Callable[[int], float]:
@@ -259,7 +260,7 @@ def _time_function(bench: MicroBench, steal_path: Path | None = None, warmups: i
 
 def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    suite_path = raw_dir(args.run_dir) / f"{python_tag()}.micro.json"
+    suite_path = MICRO.path(args.run_dir, python_tag())
     raw_dir(args.run_dir).mkdir(parents=True, exist_ok=True)
     appending = bool(args.slot)
     if not appending:  # this invocation owns this interpreter's files: a re-used run id starts them afresh

@@ -27,10 +27,11 @@ from benchmarks.matrix import PROFILES
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
 from benchmarks.stats import MIN_PAIRS
+from benchmarks.suites import INSTRUCTIONS
+from benchmarks.suites import REGISTRY as SUITE_REGISTRY
 from benchmarks.summary import instruction_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SUITES = ("speed", "memory", "equivalence", "micro", "instructions")
 ENVIRONMENT_KEYS = (
     "python_version",
     "python_build",
@@ -46,23 +47,20 @@ VERDICT_STYLE = {"holds": "green", "refuted": "red", "conditional": "yellow", "i
 def gaps(results: RunResults) -> list[str]:
     """What this run lacks, in words: missing interpreters and suites that did not run."""
     found = [f"Python {python} {results.why_missing(python)}" for python in results.missing]
-    suites: dict[str, dict[str, Any]] = {
-        "speed": results.environments,
-        "memory": results.memory,
-        "equivalence": results.equivalence,
-        "micro": results.micro,
-        "instructions": results.instructions,
-    }
     profile = PROFILES.get(str(results.manifest.get("profile")))
-    counted = profile is None or profile.instruction_runs > 0  # a profile may leave instruction counts out
+    expected = [
+        suite
+        for suite in SUITE_REGISTRY.values()
+        if suite.expected_everywhere and (profile is None or suite.needed(profile))  # a profile may leave one out
+    ]
     for python in results.pythons:
-        absent = [suite for suite in SUITES if python not in suites[suite] and (counted or suite != "instructions")]
+        absent = [suite.title for suite in expected if python not in results.of_suite(suite.name)]
         if absent:
             found.append(f"Python {python}: no {', '.join(absent)} results")
         measured = results.instructions.get(python)
         if measured is not None and measured.unavailable:
             found.append(f"Python {python}: instruction counts unavailable: {measured.unavailable}")
-    if not counted:
+    if profile is not None and not INSTRUCTIONS.needed(profile):
         found.append(
             f"instruction counts are not measured in the {results.manifest.get('profile')} profile "
             "(callgrind start-up is ~12 s per interpreter)"

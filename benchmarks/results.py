@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from benchmarks.interpreters import version_key
 from benchmarks.run_dir import MANIFEST, PLAN_FILE, raw_dir
 from benchmarks.steal import DISTURBED_ABOVE
 from benchmarks.suite_results import EquivalenceResult, MemoryResult, ResultsError, parse_equivalence, parse_memory
+from benchmarks.suites import MICRO, REGISTRY, SPEED
 
 __all__ = ["CaseResult", "MicroResult", "ResultsError", "RunResults", "Sample", "load_run"]
 
@@ -27,7 +28,6 @@ RUN_KEYS = (
     "bench_seed",
     "bench_warmup",
 )  # per run
-SUITE_NAME = re.compile(r"^\d+\.\d+\.json$")  # raw/3.12.json; not raw/3.12.users.json
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,18 @@ class RunResults:
         planned: dict[str, list[str]] = self.speed_plan.get("cases", {})
         return {(name, python) for python, names in planned.items() for name in names}
 
+    def of_suite(self, name: str) -> dict[str, Any]:
+        """Interpreter -> that suite's results (speed: the interpreters with a speed suite, by their metadata)."""
+        by_suite: dict[str, dict[str, Any]] = {
+            "speed": self.environments,
+            "users": self.users,
+            "memory": self.memory,
+            "equivalence": self.equivalence,
+            "micro": self.micro,
+            "instructions": self.instructions,
+        }
+        return by_suite[name]
+
     @property
     def pythons(self) -> list[str]:
         """Every interpreter with any result, oldest first."""
@@ -173,30 +185,52 @@ def load_run(run_dir: Path) -> RunResults:
         results.speed_plan = _read_json(plan_path)
         if not isinstance(results.speed_plan.get("cases"), dict):
             raise ResultsError(f"{plan_path}: no 'cases' per interpreter (not a speed plan)")
-    for suite_path in sorted(p for p in raw_dir(run_dir).glob("*.json") if SUITE_NAME.match(p.name)):
-        python = suite_path.name.removesuffix(".json")
-        samples = _read_speed_samples(raw_dir(run_dir) / f"{python}.samples.jsonl", results.notes)
-        environment, cases = _read_suite(suite_path, python, samples)
-        results.environments[python] = environment
-        results.cases.extend(cases)
-    for users_path in sorted(raw_dir(run_dir).glob("*.users.json")):
-        results.users[users_path.name.removesuffix(".users.json")] = _read_json(users_path)
-    for memory_path in sorted(raw_dir(run_dir).glob("*.memory.json")):
-        python = memory_path.name.removesuffix(".memory.json")
-        results.memory[python] = parse_memory(_read_json(memory_path), str(memory_path), python)
-    for equivalence_path in sorted(raw_dir(run_dir).glob("*.equivalence.json")):
-        python = equivalence_path.name.removesuffix(".equivalence.json")
-        results.equivalence[python] = parse_equivalence(_read_json(equivalence_path), str(equivalence_path))
-    for path in sorted(raw_dir(run_dir).glob("*.instructions.json")):
-        try:
-            results.instructions[path.name.removesuffix(".instructions.json")] = read_instructions(path)
-        except InstructionsFileError as exc:
-            raise ResultsError(str(exc)) from exc
-    for micro_path in sorted(raw_dir(run_dir).glob("*.micro.json")):
-        python = micro_path.name.removesuffix(".micro.json")
-        steal = _read_micro_steal(raw_dir(run_dir) / f"{python}.micro.samples.jsonl", results.notes)
-        results.micro[python] = _read_micro(micro_path, python, steal)
+    for suite in REGISTRY.values():
+        for label, path in suite.found(run_dir):
+            READERS[suite.name](results, label, path)
     return results
+
+
+def _load_speed(results: RunResults, python: str, path: Path) -> None:
+    samples = _read_speed_samples(SPEED.samples_path(results.run_dir, python), results.notes)
+    environment, cases = _read_suite(path, python, samples)
+    results.environments[python] = environment
+    results.cases.extend(cases)
+
+
+def _load_users(results: RunResults, python: str, path: Path) -> None:
+    results.users[python] = _read_json(path)
+
+
+def _load_memory(results: RunResults, python: str, path: Path) -> None:
+    results.memory[python] = parse_memory(_read_json(path), str(path), python)
+
+
+def _load_equivalence(results: RunResults, python: str, path: Path) -> None:
+    results.equivalence[python] = parse_equivalence(_read_json(path), str(path))
+
+
+def _load_instructions(results: RunResults, python: str, path: Path) -> None:
+    try:
+        results.instructions[python] = read_instructions(path)
+    except InstructionsFileError as exc:
+        raise ResultsError(str(exc)) from exc
+
+
+def _load_micro(results: RunResults, python: str, path: Path) -> None:
+    steal = _read_micro_steal(MICRO.samples_path(results.run_dir, python), results.notes)
+    results.micro[python] = _read_micro(path, python, steal)
+
+
+# How each registered suite's file is read into a RunResults (benchmarks/suites.py owns the file names).
+READERS: dict[str, Callable[[RunResults, str, Path], None]] = {
+    "speed": _load_speed,
+    "users": _load_users,
+    "memory": _load_memory,
+    "equivalence": _load_equivalence,
+    "instructions": _load_instructions,
+    "micro": _load_micro,
+}
 
 
 def _read_micro(
@@ -277,8 +311,8 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tu
 
 def read_speed_suite(run_dir: Path, label: str) -> list[CaseResult]:
     """One label's speed cases (raw/<label>.json and its samples), e.g. the gate's "3.12@baseline"."""
-    samples = _read_speed_samples(raw_dir(run_dir) / f"{label}.samples.jsonl", [])
-    return _read_suite(raw_dir(run_dir) / f"{label}.json", label, samples)[1]
+    samples = _read_speed_samples(SPEED.samples_path(run_dir, label), [])
+    return _read_suite(SPEED.path(run_dir, label), label, samples)[1]
 
 
 def _read_speed_samples(path: Path, notes: list[str]) -> dict[str, list[Sample]]:

@@ -61,6 +61,7 @@ from benchmarks.matrix import (
 from benchmarks.pyperf_runner import suite_progress
 from benchmarks.run_dir import PLAN_FILE, atomic_write_json, atomic_write_text, raw_dir, write_pyperf_suite
 from benchmarks.steal import DISTURBED_ABOVE, StealMeter
+from benchmarks.suites import SPEED
 from scenarios import own_scenarios, shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.runner import Execution, ScenarioSession
@@ -245,10 +246,10 @@ class InterpreterResults:
             ]
 
     def write(self, run_dir: Path) -> Path:
-        path = raw_dir(run_dir) / f"{self.python}.json"
+        path = SPEED.path(run_dir, self.python)
         write_pyperf_suite(path, [pyperf.Benchmark(runs) for runs in self.runs.values()])
         lines = "".join(json.dumps(sample) + "\n" for sample in self.samples)
-        atomic_write_text(raw_dir(run_dir) / f"{self.python}.samples.jsonl", lines)
+        atomic_write_text(SPEED.samples_path(run_dir, self.python), lines)
         return path
 
 
@@ -273,8 +274,8 @@ def measure(
     interpreter ("3.12") or, for the gate, an interpreter on one side ("3.12@baseline", run as `sides` says).
     `cases` per label; the interpreter with every case of the profile is the run's newest."""
     for python in pythons:  # this invocation owns these files: a re-used run id starts them afresh
-        for suffix in (".json", ".samples.jsonl"):
-            (raw_dir(run_dir) / f"{python}{suffix}").unlink(missing_ok=True)
+        for name in SPEED.files(python):
+            (raw_dir(run_dir) / name).unlink(missing_ok=True)
     # What the suite set out to measure, so a run stopped half-way is never read as a whole one.
     expected = {"profile": options["profile"], "cases": {python: [c.name for c in cases[python]] for python in pythons}}
     atomic_write_json(raw_dir(run_dir) / PLAN_FILE, expected)

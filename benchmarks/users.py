@@ -31,7 +31,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES
-from benchmarks.run_dir import atomic_write_json, raw_dir
+from benchmarks.run_dir import atomic_write_json
+from benchmarks.suites import USERS
 from scenarios import Scenario, shipped_scenarios
 from scenarios.runner import ScenarioSession
 from scenarios.validate import ValidationFailed, validate_runs
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 console.print(f"[red]stopped: {exc}[/]")
                 return VALIDATION_EXIT_CODE
             progress.advance(task)
-    path = raw_dir(args.run_dir) / f"{python_tag()}.users.json"
+    path = USERS.path(args.run_dir, python_tag())
     atomic_write_json(
         path,
         {

@@ -10,14 +10,14 @@ PYTHONS = {"3.11": "/envs/3.11/python", "3.12": "/envs/3.12/python", "3.13": "/e
 
 
 def _where(jobs: list[Job], module: str) -> dict[str, list[str]]:
-    return {python: command for suite, python, command in jobs if suite.module == module}
+    return {python: command for suite, python, command in jobs if suite.name == module}
 
 
 def test_quick_runs_memory_and_equivalence_everywhere_and_no_users_or_instruction_counts() -> None:
     timed, shared = plan_jobs(PYTHONS, "quick", Path("run"), [])
     assert timed == []
-    assert {suite.module for suite, _, _ in shared} == {"memory", "equivalence"}
-    assert [suite.module for suite, _, _ in shared][:3] == ["memory"] * 3  # the longest start first
+    assert {suite.name for suite, _, _ in shared} == {"memory", "equivalence"}
+    assert [suite.name for suite, _, _ in shared][:3] == ["memory"] * 3  # the longest start first
     assert all(command[0] == PYTHONS[python] for _, python, command in shared)
 
 
@@ -40,7 +40,7 @@ def test_full_measures_everything_everywhere_and_a_variant_filter_is_passed_on()
 
 def test_a_variant_that_differs_only_on_failure_skips_the_suites_that_inject_none() -> None:
     timed, shared = plan_jobs(PYTHONS, "full", Path("run"), ["gather-plain"])
-    assert timed == [] and {suite.module for suite, _, _ in shared} == {"equivalence"}
+    assert timed == [] and {suite.name for suite, _, _ in shared} == {"equivalence"}
     _, shared = plan_jobs(PYTHONS, "full", Path("run"), ["gather-plain", "taskgroup"])
     assert all(command[-2:] == ["--variant", "taskgroup"] for command in _where(shared, "memory").values())
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import equivalence, instructions, speed
-from benchmarks.bench import SUITES
 from benchmarks.matrix import EVERYDAY_VARIANTS, POOLED_VARIANTS, PROFILES, VARIANTS, expand
+from benchmarks.suites import DRIVEN
 from tests.conftest import SHIPPED, STREAMING_VARIANTS, VARIANT_NAMES
 from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant
 from workflow.variants import REGISTRY
@@ -60,6 +60,6 @@ def test_the_derived_lists_follow_the_registry() -> None:
 
 def test_a_variant_that_differs_only_on_failure_is_passed_only_to_suites_that_inject_failures() -> None:
     failure_only = next(n for n, v in REGISTRY.items() if v.failure_only)
-    for suite in SUITES:
-        assert suite.measures(failure_only) == (suite.module == "equivalence")
+    for suite in DRIVEN:
+        assert suite.measures(failure_only) == (suite.name == "equivalence")
         assert all(suite.measures(n) for n in EVERYDAY_VARIANTS)
