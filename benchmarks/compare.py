@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from benchmarks.results import Sample
-from benchmarks.stats import MIN_PAIRS, Estimate, paired_ratio
+from benchmarks.stats import MIN_PAIRS, Estimate, paired_difference, paired_ratio
 
-Measure = Literal["wall", "first_chunk"]
+Measure = Literal["wall", "first_chunk", "idle"]
 _MEASURES: dict[Measure, Callable[[Sample], float | None]] = {
     "wall": lambda s: s.wall_s,
     "first_chunk": lambda s: s.first_chunk_s,
+    "idle": lambda s: s.idle_s,
 }
 
 
@@ -57,9 +58,11 @@ def compare(
     measure: Measure = "wall",
     above: float = 0.0,
     across_commits: bool = False,
+    difference: bool = False,
 ) -> Comparison:
     """The paired ratio numerator / denominator, its hierarchical bootstrap interval, and what was dropped.
     `above` is taken off both values first: the overhead above a bound (e.g. the critical path) is compared.
+    With `difference`, numerator - denominator instead (for a measure near zero, such as idle time).
     Cases measured at different commits are not compared, unless that is the point (`across_commits`: the gate)."""
     hashes = {getattr(side, "scenario_hash", None) for side in (numerator, denominator)}
     if len(hashes) > 1:  # the same scenario name from two different files (or derivations): different work
@@ -82,13 +85,14 @@ def compare(
         if top is None or bottom is None:
             continue
         top, bottom = top - above, bottom - above
-        if bottom <= 0 or top <= 0:
+        if not difference and (bottom <= 0 or top <= 0):
             continue
         if sample.disturbed or partner.disturbed:
             dropped += 1
             continue
-        groups.setdefault(sample.worker, []).append(top / bottom)
+        groups.setdefault(sample.worker, []).append(top - bottom if difference else top / bottom)
     pairs = sum(len(group) for group in groups.values())
     if not pairs:
         return Comparison(None, 0, dropped)
-    return Comparison(paired_ratio(list(groups.values())), pairs, dropped)
+    estimate = (paired_difference if difference else paired_ratio)(list(groups.values()))
+    return Comparison(estimate, pairs, dropped)

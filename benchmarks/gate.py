@@ -25,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -137,7 +138,7 @@ def findings(run_dir: Path, pythons: list[str], thresholds: Thresholds) -> list[
             if baseline is None:
                 continue
             zero = case.params.get("latency") == "zero"
-            for gated in ("overhead",) if zero else ("wall", "first_chunk"):
+            for gated in ("overhead", "idle") if zero else ("wall", "first_chunk"):
                 if gated == "first_chunk" and not case.first_chunk_s:
                     continue
                 found.append(_timed_finding(gated, case, baseline, python, thresholds))
@@ -147,15 +148,24 @@ def findings(run_dir: Path, pythons: list[str], thresholds: Thresholds) -> list[
 def _timed_finding(
     measure: str, case: CaseResult, baseline: CaseResult, python: str, thresholds: Thresholds
 ) -> Finding:
-    chunk = measure == "first_chunk"
-    comparison = compare(case, baseline, "first_chunk" if chunk else "wall", across_commits=True)
-    values = (baseline.first_chunk_s, case.first_chunk_s) if chunk else (baseline.values_s, case.values_s)
+    chunk, idle = measure == "first_chunk", measure == "idle"
+    sample_measure = "first_chunk" if chunk else "idle" if idle else "wall"
+    comparison = compare(case, baseline, sample_measure, across_commits=True, difference=idle)
+    values: tuple[Sequence[float], Sequence[float]]
+    if idle:
+        values = (_idle_times(baseline), _idle_times(case))
+    else:
+        values = (baseline.first_chunk_s, case.first_chunk_s) if chunk else (baseline.values_s, case.values_s)
     before_s, now_s = (statistics.median(v) if v else None for v in values)
-    method = "paired ratio, hierarchical bootstrap"
+    method = f"paired {'difference' if idle else 'ratio'}, hierarchical bootstrap"
     note = comparison.describe() if comparison.too_few else ""
     return Finding.of(
         measure, case.name, python, (before_s, now_s), comparison.estimate, thresholds, method, comparison.pairs, note
     )
+
+
+def _idle_times(case: CaseResult) -> list[float]:
+    return [s.idle_s for s in case.samples if s.idle_s is not None]
 
 
 def measured_side(

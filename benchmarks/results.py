@@ -41,6 +41,15 @@ class Sample:
     steal: float | None  # share of the machine's CPU stolen while it ran; None: not recorded (untrusted)
     repeat: int = 0  # cheap cases run several times per round
     run_queue: float | None = None  # share of the value's time its thread waited for a CPU (None: not recorded)
+    cpu_s: float | None = None  # the process's CPU time over the run, every thread (None: not recorded)
+
+    @property
+    def idle_s(self) -> float | None:
+        """Wall time neither computing nor queued for a CPU: at zero latency, what the code itself waited
+        (sleeps, locks, a pool's hand-offs). None without a CPU time or a run-queue record."""
+        if self.cpu_s is None or self.run_queue is None:
+            return None
+        return self.wall_s * (1.0 - self.run_queue) - self.cpu_s
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -328,6 +337,7 @@ def _read_speed_samples(path: Path, notes: list[str]) -> dict[str, list[Sample]]
                 steal=None if record["steal_fraction"] is None else float(record["steal_fraction"]),
                 repeat=int(record.get("repeat", 0)),
                 run_queue=None if record.get("run_queue_share") is None else float(record["run_queue_share"]),
+                cpu_s=None if record.get("cpu_s") is None else float(record["cpu_s"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsError(f"{path}:{number}: not a speed samples record ({exc})") from exc

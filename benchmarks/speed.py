@@ -137,6 +137,7 @@ def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Callable[[di
                     "repeat": repeat,
                     "wall_s": execution.wall_s,
                     "first_chunk_s": execution.turns[0].first_chunk_s,
+                    "cpu_s": execution.cpu_s,
                     "steal": steal.fraction,
                     "run_queue": steal.run_queue,
                 }
@@ -239,6 +240,7 @@ class InterpreterResults:
                     "repeat": v.get("repeat", 0),
                     "wall_s": v["wall_s"],
                     "first_chunk_s": v["first_chunk_s"],
+                    "cpu_s": v.get("cpu_s"),
                     "steal_fraction": v["steal"],
                     "run_queue_share": v.get("run_queue"),
                 }

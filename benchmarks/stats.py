@@ -56,13 +56,34 @@ def paired_ratio(
 ) -> Estimate:
     """Median of paired ratios, `groups` holding each process's per-round ratios, with a hierarchical
     bootstrap interval (processes resampled, then rounds within each); no interval below MIN_PAIRS."""
-    kept = [np.log(np.asarray(group, dtype=float)) for group in groups if len(group)]
+    logged = [np.log(np.asarray(group, dtype=float)) for group in groups]
+    value, low, high, n = _hierarchical_median(logged, confidence, resamples)
+    if low is None or high is None:
+        return Estimate(float(np.exp(value)), None, None, n, HIERARCHICAL)
+    return Estimate(float(np.exp(value)), float(np.exp(low)), float(np.exp(high)), n, HIERARCHICAL)
+
+
+def paired_difference(
+    groups: Sequence[Sequence[float]], confidence: float = CONFIDENCE, resamples: int = RESAMPLES
+) -> Estimate:
+    """Median of paired differences (now - baseline), grouped by process, with the same hierarchical bootstrap
+    as paired_ratio: for a measure whose baseline is near zero, where a ratio would be meaningless."""
+    value, low, high, n = _hierarchical_median([np.asarray(g, dtype=float) for g in groups], confidence, resamples)
+    method = "median of paired per-round differences; 95% hierarchical bootstrap (processes, then rounds)"
+    return Estimate(value, low, high, n, method)
+
+
+def _hierarchical_median(
+    groups: Sequence[np.ndarray], confidence: float, resamples: int
+) -> tuple[float, float | None, float | None, int]:
+    """The median of all values and its hierarchical bootstrap interval (None below MIN_PAIRS values)."""
+    kept = [group for group in groups if len(group)]
     n = sum(len(group) for group in kept)
     if n == 0:
         raise ValueError("no paired values")
-    value = float(np.exp(np.median(np.concatenate(kept))))
+    value = float(np.median(np.concatenate(kept)))
     if n < MIN_PAIRS:
-        return Estimate(value, None, None, n, HIERARCHICAL)
+        return value, None, None, n
     # All resamples at once: groups padded to one width with NaN, then for each resample and slot a process
     # drawn with replacement and as many of its rounds as it has, drawn with replacement.
     sizes = np.array([len(group) for group in kept])
@@ -76,8 +97,8 @@ def paired_ratio(
     drawn[np.arange(sizes.max()) >= sizes[chosen][..., None]] = np.nan  # a smaller process gives fewer rounds
     draws = np.nanmedian(drawn.reshape(resamples, -1), axis=1)
     tail = (1 - confidence) / 2
-    low, high = np.exp(np.quantile(draws, [tail, 1 - tail]))
-    return Estimate(value, float(low), float(high), n, HIERARCHICAL)
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return value, float(low), float(high), n
 
 
 def slope(xs: Sequence[float], ys: Sequence[float]) -> float:

@@ -27,11 +27,12 @@ FIRST_CHUNK_MARK = "consumer:first-chunk-received"
 
 @dataclass(frozen=True)
 class Turn:
-    """One user message's run: its events, wall time, and when the first content arrived."""
+    """One user message's run: its events, wall time, when the first content arrived, and the process's CPU time."""
 
     events: tuple[WorkflowEvent, ...]
     wall_s: float
     first_chunk_s: float | None
+    cpu_s: float | None = None  # CPU time of the whole process (every thread) over the turn; None: not recorded
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class Execution:
     @property
     def wall_s(self) -> float:
         return sum(turn.wall_s for turn in self.turns)
+
+    @property
+    def cpu_s(self) -> float | None:
+        """The process's CPU time over the turns (all threads: a pool's workers count); None if a turn lacks it."""
+        times = [turn.cpu_s for turn in self.turns]
+        return None if any(t is None for t in times) else sum(t for t in times if t is not None)
 
 
 RUN_TIMEOUT_FLOOR_S = 30.0
@@ -177,6 +184,7 @@ class _TurnRecorder:
         self.log = log
         self.events: list[WorkflowEvent] = []
         self.first_chunk_s: float | None = None
+        self.cpu_started = time.process_time()
         self.started = time.perf_counter()
 
     def record(self, event: WorkflowEvent) -> None:
@@ -186,7 +194,8 @@ class _TurnRecorder:
         self.events.append(event)
 
     def finish(self) -> Turn:
-        return Turn(tuple(self.events), time.perf_counter() - self.started, self.first_chunk_s)
+        wall_s = time.perf_counter() - self.started
+        return Turn(tuple(self.events), wall_s, self.first_chunk_s, time.process_time() - self.cpu_started)
 
 
 @contextmanager

@@ -70,7 +70,7 @@ PLANTS = (
         "        await asyncio.sleep(0.005)\n"
         "        return await super()._analysis(ticker, data)\n\n",
         "gather",
-        frozenset({"overhead", "wall", "first_chunk"}),
+        frozenset({"idle", "overhead", "wall", "first_chunk"}),
     ),
     Plant(
         "serialised",

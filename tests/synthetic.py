@@ -34,8 +34,10 @@ def samples(
     run_queue: float | None = 0.0,
     first_chunk: float | None = None,
     burst: float = 0.0,
+    idle: float | None = 0.001,
 ) -> tuple[Sample, ...]:
-    """Values around `scale` with relative `noise`; `burst` slows each round alike (a host burst hits both sides)."""
+    """Values around `scale` with relative `noise`; `burst` slows each round alike (a host burst hits both sides);
+    `idle` seconds of each value are not CPU time (+-20%), the rest is (None: no CPU time recorded)."""
     rng = random.Random(seed)
     taken = []
     for worker in range(workers):
@@ -43,7 +45,9 @@ def samples(
             common = 1 + burst * ((worker * rounds + round_index) % 3)  # shared by every case of the round
             value = scale * common * (1 + rng.gauss(0, noise))
             chunk = None if first_chunk is None else first_chunk * common * (1 + rng.gauss(0, noise))
-            taken.append(Sample(worker, round_index, value, chunk, steal, run_queue=run_queue))
+            waited = None if idle is None else idle * (1 + rng.uniform(-0.2, 0.2))
+            cpu = None if waited is None else value * (1 - (run_queue or 0.0)) - waited
+            taken.append(Sample(worker, round_index, value, chunk, steal, run_queue=run_queue, cpu_s=cpu))
     return tuple(taken)
 
 
@@ -155,6 +159,7 @@ def write_speed_suite(run_dir: Path, python: str, cases: list[CaseResult]) -> No
                     "repeat": s.repeat,
                     "wall_s": s.wall_s,
                     "first_chunk_s": s.first_chunk_s,
+                    "cpu_s": s.cpu_s,
                     "steal": s.steal,
                     "run_queue": s.run_queue,
                 }

@@ -50,13 +50,26 @@ def test_exit_codes(tmp_path: Path) -> None:
     assert exit_code(undecided) == EXIT_UNUSABLE
 
 
-def _findings(run_dir: Path, slowdown: dict[str, float], noise: float = 0.01) -> list[gate.Finding]:
-    """Candidate and baseline suites as the gate's driver writes them (3.12 and 3.12@baseline), then its findings."""
+def _findings(
+    run_dir: Path, slowdown: dict[str, float], noise: float = 0.01, waits: dict[str, float] | None = None
+) -> list[gate.Finding]:
+    """Candidate and baseline suites as the gate's driver writes them (3.12 and 3.12@baseline), then its findings.
+    `waits`: seconds a variant's candidate sleeps per zero-latency run (wall and idle time, not CPU)."""
     now, before = [], []
     for variant, factor in slowdown.items():
         for name, scale, latency in (("report-5", 0.65, "default"), ("report-5@zero", 0.05, "zero")):
+            slept = (waits or {}).get(variant, 0.0) if latency == "zero" else 0.0
             base = case(name, variant, scale, "3.12@baseline", noise=noise, first_chunk=scale / 2, latency=latency)
-            cand = case(name, variant, scale * factor, "3.12", noise=noise, first_chunk=scale / 2, latency=latency)
+            cand = case(
+                name,
+                variant,
+                scale * factor + slept,
+                "3.12",
+                noise=noise,
+                first_chunk=scale / 2,
+                latency=latency,
+                idle=0.001 + slept,
+            )
             before.append(replace(base, commit="base"))
             now.append(replace(cand, commit="cand"))
     write_speed_suite(run_dir, "3.12", now)
@@ -75,6 +88,17 @@ def test_a_slower_variant_is_named_with_its_measure(tmp_path: Path) -> None:
     table = markdown(found, "main (abc)", "the working tree")
     assert "**regression: report-5/taskgroup on 3.12: wall time per run at default latency +2" in table
     assert "| **regression** |" in table
+
+
+def test_a_sleep_per_call_is_caught_as_idle_time_not_cpu(tmp_path: Path) -> None:
+    """+10 ms of waiting per zero-latency run (5 ms per LLM call on the critical path) in gather: a regression of
+    idle time, named, while the CPU-bound measures of the other variants do not move."""
+    found = _findings(tmp_path, {"taskgroup": 1.0, "gather": 1.0}, waits={"gather": 0.010})
+    assert {(f.measure, f.case) for f in found if f.fails} == {("idle", "report-5@zero/gather")}
+    idle = next(f for f in found if f.measure == "idle" and f.case == "report-5@zero/gather")
+    assert idle.ratio is not None and 0.009 < idle.ratio < 0.012 and idle.limit == "+3.0 ms"
+    calm = next(f for f in found if f.measure == "idle" and f.case == "report-5@zero/taskgroup")
+    assert calm.decision == "no change"
 
 
 def test_an_advisory_measure_is_decided_and_shown_but_never_fails_the_gate(tmp_path: Path) -> None:

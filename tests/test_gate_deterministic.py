@@ -60,7 +60,7 @@ def test_a_per_run_leak_fails_the_retained_measure_only() -> None:
     found = compare_sides(_side(1, leak=3_000 + 100 * 1024), _side(2), "3.11", Thresholds())
     table = markdown(found, "stored", "tree")
     assert re.search(r"heap retained per run \(tracemalloc slope\) \+\d+\.\d KiB/run", table), table
-    assert "| +16 KiB/run | **regression** |" in table
+    assert "| +16.0 KiB/run | **regression** |" in table
 
 
 def test_a_small_but_certain_leak_is_within_threshold() -> None:

@@ -10,7 +10,7 @@ from benchmarks.suites import DRIVEN, REGISTRY, SPEED
 
 
 def test_every_registered_suite_is_read_and_has_its_place_in_a_run() -> None:
-    results = RunResults(run_dir=Path("."), manifest={})
+    results = RunResults(run_dir=Path(), manifest={})
     for name in REGISTRY:
         assert name in READERS, f"suite {name} has no reader in benchmarks/results.READERS"
         assert isinstance(results.of_suite(name), dict)
