@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -234,8 +235,11 @@ def run_against(pythons: dict[str, str], run_dir: Path, against: str | None, con
         found = findings(run_dir, list(pythons), thresholds)
         variants = gated_variants()
         console.print(f"gate: instructions and heap (Python {python_tag()}) for {', '.join(variants)}, both sides")
-        now = measured_side(variants, "candidate")
-        before = measured_side(variants, BASELINE, shadow, {COMMIT_OVERRIDE: sha})
+        # Load-independent measures: both sides at once (counts and traced bytes do not move with the load).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            candidate_side = pool.submit(measured_side, variants, "candidate")
+            baseline_side = pool.submit(measured_side, variants, BASELINE, shadow, {COMMIT_OVERRIDE: sha})
+            now, before = candidate_side.result(), baseline_side.result()
     except SpeedSuiteFailed as exc:
         if exc.label.endswith(f"@{BASELINE}"):
             raise GateInputError(f"the baseline could not be measured with this harness: {exc}") from exc

@@ -1,13 +1,14 @@
 """False alarms: run `nox -s gate` N times on unchanged code and count how often it cries wolf.
 
-    python scripts/false_alarms.py [--runs 20] [--out reports/false-alarms.json] [-- GATE OPTIONS]
+    python scripts/false_alarms.py [--runs 20] [--rotate 3.11,3.12,3.13] [--out reports/false-alarms.json]
 
 Run it in a clean checkout (a fresh clone, so nothing changes under it): each run gates the checkout
 against its own HEAD, an A/A comparison where every "regression" is a false alarm. The bench
 environments must exist (`nox -s bench_env` once); runs use `nox -R`. After every run the tally is
 rewritten to --out (JSON), so an interrupted series keeps what it measured. The summary names, per
 measure, the false alarms (gating), the alarms an advisory measure would have raised, and the widest
-95% interval seen. Exits 1 if any gating false alarm occurred.
+95% interval seen. --rotate gives run i one interpreter, in turn (three times as many runs in the same
+time, every interpreter covered). Exits 1 if any gating false alarm occurred.
 """
 
 from __future__ import annotations
@@ -77,13 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "false-alarms.json")
+    parser.add_argument("--rotate", help="comma-separated interpreters: run i gates on the i-th, in turn")
     parser.add_argument("gate_options", nargs="*", help="passed to the gate after --")
     args = parser.parse_args(argv)
+    rotation = args.rotate.split(",") if args.rotate else []
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
     runs: list[dict[str, Any]] = []
     for index in range(1, args.runs + 1):
         print(f"false alarms: run {index} of {args.runs}", flush=True)
-        runs.append(one_run(index, args.gate_options))
+        chosen = ["--python", rotation[(index - 1) % len(rotation)]] if rotation else []
+        runs.append(one_run(index, [*args.gate_options, *chosen]))
         summary = {"commit": commit.stdout.strip(), "summary": tally(runs), "runs": runs}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         partial = args.out.with_suffix(".tmp")
