@@ -48,7 +48,7 @@ class Comparison:
         """Why there is no interval, for tables and verdict reasons."""
         if self.mismatch:
             return f"not comparable: {self.mismatch}"
-        steal = f", {self.dropped} dropped for CPU steal" if self.dropped else ""
+        steal = f", {self.dropped} dropped as disturbed: CPU steal or run-queue wait over 10%" if self.dropped else ""
         return f"too few values ({self.pairs} pairs{steal}; at least {MIN_PAIRS} needed)"
 
 

@@ -51,7 +51,7 @@ def test_a_value_without_a_steal_record_is_untrusted() -> None:
     unknown = case("report-5", "threads", 2.0, steal=None)
     comparison = compare(unknown, case("report-5", "taskgroup", 1.0))
     assert comparison.pairs == 0 and comparison.dropped == 12 and comparison.too_few
-    assert "12 dropped for CPU steal" in comparison.describe()
+    assert "12 dropped as disturbed: CPU steal or run-queue wait" in comparison.describe()
 
 
 def test_a_burst_that_hits_both_sides_of_a_pair_cancels_out() -> None:

@@ -54,7 +54,7 @@ class Evidence:
     supports: Support
     primary: bool = True
     n_pairs: int | None = None
-    note: str = ""  # e.g. "too few values (4 pairs, 2 dropped for CPU steal)"
+    note: str = ""  # e.g. "too few values (4 pairs, 2 dropped as disturbed: ...)"
     facts: dict[str, Any] = field(default_factory=dict)  # what the figures plot (fan-out, pool, metric...)
 
     def to_json(self) -> dict[str, Any]:
