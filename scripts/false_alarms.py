@@ -1,6 +1,7 @@
 """False alarms: run `nox -s gate` N times on unchanged code and count how often it cries wolf.
 
     python scripts/false_alarms.py [--runs 20] [--rotate 3.11,3.12,3.13] [--out reports/false-alarms.json]
+    python scripts/false_alarms.py --rejudge reports/false-alarms.json    (today's thresholds, no measuring)
 
 Run it in a clean checkout (a fresh clone, so nothing changes under it): each run gates the checkout
 against its own HEAD, an A/A comparison where every "regression" is a false alarm. The bench
@@ -8,7 +9,9 @@ environments must exist (`nox -s bench_env` once); runs use `nox -R`. After ever
 rewritten to --out (JSON), so an interrupted series keeps what it measured. The summary names, per
 measure, the false alarms (gating), the alarms an advisory measure would have raised, and the widest
 95% interval seen. --rotate gives run i one interpreter, in turn (three times as many runs in the same
-time, every interpreter covered). Exits 1 if any gating false alarm occurred.
+time, every interpreter covered). --rejudge decides a stored series again with pyproject.toml's thresholds
+as they are now (a threshold changed after a series is then stated, not hidden). Exits 1 if any gating
+false alarm occurred.
 """
 
 from __future__ import annotations
@@ -41,6 +44,30 @@ def one_run(index: int, gate_options: list[str]) -> dict[str, Any]:
         record["verdict"] = f"no gate.json (exit {done.returncode})"
         record["findings"] = []
     return record
+
+
+def rejudge(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same findings decided with today's thresholds and advisory list (pyproject.toml)."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.gate_rules import ABSOLUTE, judge, load_thresholds
+    from benchmarks.stats import Estimate
+
+    thresholds = load_thresholds(ROOT / "pyproject.toml")
+    decided = []
+    for run in runs:
+        findings = []
+        for f in run["findings"]:
+            estimate = None if f["ratio"] is None else Estimate(f["ratio"], f["low"], f["high"])
+            threshold = thresholds.of(f["measure"])
+            origin = 0.0 if f["measure"] in ABSOLUTE else 1.0
+            decision = judge(estimate, threshold, origin)
+            findings.append(
+                f | {"decision": decision, "threshold": threshold, "gating": thresholds.gating(f["measure"])}
+            )
+        fails = any(f["gating"] and f["decision"] == "regression" for f in findings)
+        undecided = any(f["gating"] and f["decision"] == "undecided" for f in findings)
+        decided.append(run | {"findings": findings, "exit_code": 1 if fails else 2 if undecided else 0})
+    return decided
 
 
 def tally(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -79,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "false-alarms.json")
     parser.add_argument("--rotate", help="comma-separated interpreters: run i gates on the i-th, in turn")
+    parser.add_argument("--rejudge", type=Path, metavar="SERIES", help="decide a stored series with today's thresholds")
     parser.add_argument("gate_options", nargs="*", help="passed to the gate after --")
     args = parser.parse_args(argv)
+    if args.rejudge:
+        runs = rejudge(json.loads(args.rejudge.read_text(encoding="utf-8"))["runs"])
+        result = tally(runs)
+        print(json.dumps(result, indent=2))
+        return 1 if result["failed_runs"] else 0
     rotation = args.rotate.split(",") if args.rotate else []
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
     runs: list[dict[str, Any]] = []

@@ -96,7 +96,7 @@ def test_a_sleep_per_call_is_caught_as_idle_time_not_cpu(tmp_path: Path) -> None
     found = _findings(tmp_path, {"taskgroup": 1.0, "gather": 1.0}, waits={"gather": 0.010})
     assert {(f.measure, f.case) for f in found if f.fails} == {("idle", "report-5@zero/gather")}
     idle = next(f for f in found if f.measure == "idle" and f.case == "report-5@zero/gather")
-    assert idle.ratio is not None and 0.009 < idle.ratio < 0.012 and idle.limit == "+3.0 ms"
+    assert idle.ratio is not None and 0.009 < idle.ratio < 0.012 and idle.limit == "+5.0 ms"
     calm = next(f for f in found if f.measure == "idle" and f.case == "report-5@zero/taskgroup")
     assert calm.decision == "no change"
 
