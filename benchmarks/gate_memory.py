@@ -33,7 +33,6 @@ LATENCY = "zero"
 WARMUPS = 3
 RUNS = 12
 HASH_SEED = "0"
-VALIDATION_EXIT_CODE = 3
 TIMEOUT_S = 600.0
 
 
@@ -66,16 +65,12 @@ def measure_variant(variant: str) -> dict[str, Any]:
     from benchmarks.stats import slope_estimate
     from scenarios import shipped_scenarios
     from scenarios.runner import Execution, ScenarioSession
-    from scenarios.validate import ValidationFailed, validate
+    from scenarios.validate import validate_or_exit
 
     scenario = with_latency(shipped_scenarios()[SCENARIO], LATENCY)
 
     def check(execution: Execution) -> None:
-        try:
-            validate(execution)
-        except ValidationFailed as exc:
-            print(f"gate memory {scenario.name}/{variant}: {exc}", file=sys.stderr, flush=True)
-            sys.exit(VALIDATION_EXIT_CODE)
+        validate_or_exit(execution, f"gate memory {scenario.name}/{variant}")
 
     with ScenarioSession(scenario, variant, timeout_s=TIMEOUT_S) as session:
         if session.is_async:

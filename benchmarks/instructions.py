@@ -58,7 +58,6 @@ T = TypeVar("T")
 SCHEMA = 1
 SCENARIO = "report-5"
 LATENCY = "zero"
-VALIDATION_EXIT_CODE = 3
 HASH_SEED = "0"
 INSTRUMENTED_RUN_TIMEOUT_S = 900.0  # callgrind runs Python ~50x slower: a run's usual limit would not hold
 
@@ -204,16 +203,12 @@ def measure_case(scenario: Scenario, variant: str, warmups: int, runs: int, call
     import asyncio
 
     from scenarios.runner import Execution, ScenarioSession
-    from scenarios.validate import ValidationFailed, validate
+    from scenarios.validate import validate_or_exit
 
     case = f"{scenario.name}/{variant}"
 
     def check(execution: Execution, label: str) -> None:
-        try:
-            validate(execution)
-        except ValidationFailed as exc:
-            print(f"instructions {case} ({label}): {exc}", file=sys.stderr, flush=True)
-            sys.exit(VALIDATION_EXIT_CODE)
+        validate_or_exit(execution, f"instructions {case} ({label})")
 
     with ScenarioSession(scenario, variant, timeout_s=INSTRUMENTED_RUN_TIMEOUT_S) as session:
         if not session.is_async:

@@ -42,6 +42,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchmarks.environment import environment, python_tag
+from benchmarks.gate_memory import trace_runs
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, with_fanout
 from benchmarks.run_dir import atomic_write_json
 from benchmarks.stats import slope_estimate
@@ -52,12 +53,11 @@ from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scena
 from scenarios.mock import InFlightGate
 from scenarios.model import load_scenario
 from scenarios.runner import Execution, ScenarioSession
-from scenarios.validate import ValidationFailed, validate
+from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
 
 BASE_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "memory.toml"
 PROCESS_METRICS = ("rss", "uss", "vms")
 HEAP_METRICS = ("tracemalloc_peak", "memray_peak", "memray_allocations")
-VALIDATION_EXIT_CODE = 3
 
 
 WARM_UP_OPERATIONS = 4
@@ -83,21 +83,8 @@ def marginal_per_operation(samples: Sequence[dict[str, Any]], metric: str) -> di
 def leak_slope(run_once: Callable[[], object], runs: int, warmups: int = 2) -> dict[str, float | None]:
     """Run-after-run series: traced bytes still held after each run (after a full collection,
     so garbage awaiting the cycle collector is not counted). An interval wholly above zero is a leak."""
-    started_here = not tracemalloc.is_tracing()
-    if started_here:
-        tracemalloc.start()
-    try:
-        for _ in range(warmups):
-            run_once()
-        series: list[float] = []
-        for _ in range(runs):
-            run_once()
-            gc.collect()
-            series.append(float(tracemalloc.get_traced_memory()[0]))
-    finally:
-        if started_here:
-            tracemalloc.stop()
-    estimate = slope_estimate(list(range(runs)), series)
+    _, held = trace_runs(run_once, runs, warmups)
+    estimate = slope_estimate(list(range(runs)), [float(value) for value in held])
     return {"bytes_per_run": estimate.value, "low": estimate.low, "high": estimate.high}
 
 

@@ -65,10 +65,9 @@ from benchmarks.suites import SPEED
 from scenarios import own_scenarios, shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.runner import Execution, ScenarioSession
-from scenarios.validate import ValidationFailed, validate
+from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
 
 WORKER_STARTUP_S = 2.5  # importing agno and openai dominates a worker's start
-VALIDATION_EXIT_CODE = 3
 SEED = 20261123
 WARMUP = "one run of every case at zero latency per process, before its rounds; not recorded"
 ZERO_LATENCY_REPEATS = 4  # a zero-latency run varies ~15% here: C4's 5% margin needs tens of pairs

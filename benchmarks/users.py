@@ -35,13 +35,12 @@ from benchmarks.run_dir import atomic_write_json
 from benchmarks.suites import USERS
 from scenarios import Scenario, shipped_scenarios
 from scenarios.runner import ScenarioSession
-from scenarios.validate import ValidationFailed, validate_runs
+from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate_runs
 from workflow.flow import AsyncFinancialAssistant, SyncFinancialAssistant
 
 USERS_SCENARIO = "alone"
 MEMORY_LIMIT_BYTES = 4 * 1024**3
 LEVEL_BUDGET_S = 120.0
-VALIDATION_EXIT_CODE = 3
 
 Events = tuple[object, ...]
 

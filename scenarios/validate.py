@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Sequence
 
@@ -28,6 +29,19 @@ def expected_calls(scenario: Scenario) -> Counter[str]:
         if failing & set(stage):
             break
     return Counter(per_turn * len(scenario.messages))
+
+
+VALIDATION_EXIT_CODE = 3  # a measuring worker whose run failed validation exits with this, naming the run
+
+
+def validate_or_exit(execution: Execution, label: str) -> None:
+    """In a measuring worker: validate, or print why (prefixed with `label`) and exit VALIDATION_EXIT_CODE,
+    so no number from a failed run is ever kept."""
+    try:
+        validate(execution)
+    except ValidationFailed as exc:
+        print(f"{label}: {exc}", file=sys.stderr, flush=True)
+        sys.exit(VALIDATION_EXIT_CODE)
 
 
 def validate(execution: Execution) -> None:

@@ -25,6 +25,7 @@ from benchmarks.instructions import (
     read_instructions,
 )
 from benchmarks.matrix import Profile
+from scenarios.validate import VALIDATION_EXIT_CODE
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,7 @@ def test_a_run_that_fails_validation_stops_the_worker(
     monkeypatch.setattr(callgrind, "count", lambda run: pytest.fail("a broken warm-up must stop before counting"))
     with pytest.raises(SystemExit) as exited:
         measure_case(broken, "taskgroup", 1, 2, callgrind)
-    assert exited.value.code == instructions.VALIDATION_EXIT_CODE
+    assert exited.value.code == VALIDATION_EXIT_CODE
     message = capsys.readouterr().err
     assert "instructions test-scenario/taskgroup (warm-up 1)" in message and "routed to" in message
 
