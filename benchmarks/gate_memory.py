@@ -7,7 +7,8 @@ Under tracemalloc, after uncounted warm-ups, each of RUNS validated runs gives
   the run's operations hold at once: report-5's 20 market-data calls and 5 analyses in flight), and
 - the **heap retained per run**: after each run and a full collection, what the traced heap still holds; the
   least-squares slope over the runs, with its t interval, is what each run leaves behind (a leak).
-tracemalloc counts bytes Python allocates, so neither moves with the machine's load: one process per side
+Each run is validated after its peak is read (validation's own allocations are not the run's). tracemalloc
+counts bytes Python allocates, so neither moves with the machine's load: one process per side
 suffices, and it runs beside the instruction counts. PYTHONHASHSEED is fixed. A run that fails validation
 stops the worker (exit 3) naming the variant.
 """
@@ -26,8 +27,9 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 SCENARIO = "report-5"
 LATENCY = "zero"
 WARMUPS = 3
@@ -36,22 +38,27 @@ HASH_SEED = "0"
 TIMEOUT_S = 600.0
 
 
-def trace_runs(run_once: Callable[[], object], runs: int, warmups: int) -> tuple[list[int], list[int]]:
-    """(peak heap growth of each run, heap held after each run and a full collection), under tracemalloc."""
+def trace_runs(
+    run_once: Callable[[], T], runs: int, warmups: int, check: Callable[[T], object] = lambda result: None
+) -> tuple[list[int], list[int]]:
+    """(peak heap growth of each run, heap held after each run and a full collection), under tracemalloc.
+    `check` vets each run's result after its peak is read, so validation is not counted as the run's memory."""
     started_here = not tracemalloc.is_tracing()
     if started_here:
         tracemalloc.start()
     try:
         for _ in range(warmups):
-            run_once()
+            check(run_once())
         gc.collect()
         peaks: list[int] = []
         held: list[int] = []
         for _ in range(runs):
             before, _ = tracemalloc.get_traced_memory()
             tracemalloc.reset_peak()
-            run_once()
+            result = run_once()
             peaks.append(tracemalloc.get_traced_memory()[1] - before)
+            check(result)
+            del result
             gc.collect()
             held.append(tracemalloc.get_traced_memory()[0])
     finally:
@@ -76,12 +83,12 @@ def measure_variant(variant: str) -> dict[str, Any]:
         if session.is_async:
             loop = asyncio.new_event_loop()
             try:
-                peaks, held = trace_runs(lambda: check(loop.run_until_complete(session.arun())), RUNS, WARMUPS)
+                peaks, held = trace_runs(lambda: loop.run_until_complete(session.arun()), RUNS, WARMUPS, check)
             finally:
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
         else:
-            peaks, held = trace_runs(lambda: check(session.run()), RUNS, WARMUPS)
+            peaks, held = trace_runs(session.run, RUNS, WARMUPS, check)
     retained = slope_estimate(list(range(len(held))), [float(value) for value in held])
     return {
         "variant": variant,

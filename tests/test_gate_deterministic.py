@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -20,6 +21,7 @@ from benchmarks.gate_deterministic import (
     read_baseline,
     write_baseline,
 )
+from benchmarks.gate_memory import trace_runs
 from benchmarks.gate_rules import EXIT_UNUSABLE, Thresholds, judge, markdown
 from benchmarks.stats import Estimate
 
@@ -147,3 +149,23 @@ def test_baseline_options() -> None:
     ):
         with pytest.raises(BenchOptionsError, match=message):
             parse_gate_options(wrong)
+
+
+def test_traced_runs_recover_a_planted_leak_and_leave_validation_out() -> None:
+    kept: list[bytearray] = []
+    checked: list[int] = []
+
+    def run() -> int:
+        kept.append(bytearray(10 * 1024))  # retained: the leak
+        _ = bytearray(50 * 1024)  # transient: only the peak sees it
+        return len(kept)
+
+    def check(result: int) -> None:
+        checked.append(result)
+        _ = bytearray(200 * 1024)  # validation's garbage must not count as the run's peak
+
+    peaks, held = trace_runs(run, runs=8, warmups=2, check=check)
+    assert checked == list(range(1, 11))  # every run vetted, warm-ups too
+    assert all(50 * 1024 <= peak < 100 * 1024 for peak in peaks)
+    growth = [after - before for before, after in itertools.pairwise(held)]
+    assert all(9 * 1024 <= step <= 12 * 1024 for step in growth)
