@@ -1,6 +1,8 @@
-"""`nox -s gate`: is the working tree slower than a baseline commit? Measured A/B, interleaved, in one run.
+"""`nox -s gate`: is the working tree slower or fatter than a baseline? Measured A/B, interleaved, in one run,
+or against a stored baseline of the load-independent measures.
 
     python -m benchmarks.gate --run-dir reports/<run-id> --python 3.12=PATH [--python ...] [--against REF]
+    python -m benchmarks.gate --run-dir reports/<run-id> --python 3.11=PATH --baseline FILE [--update-baseline]
 
 The baseline is another commit's workflow code (`workflow/`, the system under test), checked out in
 a git worktree under `.nox/gate/`; the harness (`benchmarks/`, `scenarios/`, their scenarios and mock)
@@ -11,11 +13,14 @@ dependencies) is the candidate's, so a change of dependencies is not what this g
 
 Per interpreter, candidate and baseline worker processes alternate (3.12, 3.12@baseline, 3.13,
 3.13@baseline, ...) and run the gate profile in rounds, so a value and its partner from the other
-side were taken seconds apart: the same paired comparison as every verdict here
-(benchmarks/compare.py). Decisions: benchmarks/gate_rules.py. Writes `gate.md` and `gate.json` in
+side were taken one worker process apart: the same paired comparison as every verdict here
+(benchmarks/compare.py). Then both sides' instruction counts and heap measures, which do not move with
+the load (benchmarks/gate_deterministic.py); with --baseline FILE only those, against the file.
+Decisions: benchmarks/gate_rules.py. Writes `gate.md` and `gate.json` in
 the run folder and appends the table to `$GITHUB_STEP_SUMMARY` when set. Exit 0 no regression,
 1 a regression (or the candidate failed validation), 2 unusable input (a ref that does not exist,
-a baseline this harness cannot run, too few values to decide).
+a baseline this harness cannot run, a stored baseline from another interpreter or scenario, too few
+values to decide).
 """
 
 from __future__ import annotations
@@ -265,12 +270,13 @@ def run_stored(path: Path, run_dir: Path, update: bool, console: Console) -> int
         console.print(f"[red]gate: the candidate failed: {exc}[/]")
         return EXIT_REGRESSION
     if stored is None:
-        write_baseline(path, now, git_commit())
+        dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+        write_baseline(path, now, git_commit() + (" plus uncommitted changes" if dirty else ""))
         console.print(f"gate: wrote the baseline {path} ({len(now.cases)} cases; commit it)")
         return EXIT_PASS
     notes = check_usable(stored, now) + now.notes
     found = compare_sides(now, stored.measured, python_tag(), thresholds)
-    baseline = f"{path} (commit {stored.commit[:12]})"
+    baseline = f"{path} (commit {stored.commit[:12]}{stored.commit[40:]})"
     return conclude(run_dir, found, baseline, f"the working tree ({git_commit()[:12]}...)", notes, console)
 
 
