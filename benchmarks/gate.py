@@ -37,6 +37,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import instructions
 from benchmarks.compare import compare
 from benchmarks.environment import COMMIT_OVERRIDE, git_commit, python_tag
 from benchmarks.gate_deterministic import (
@@ -175,11 +176,15 @@ def _idle_times(case: CaseResult) -> list[float]:
 
 
 def measured_side(
-    variants: list[str], side: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    variants: list[str],
+    side: str,
+    no_callgrind: str | None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Measured:
     """A side's deterministic measures; a failure is the candidate's (exit 1) or an unusable baseline (exit 2)."""
     try:
-        return measure_side(variants, PROFILES[PROFILE], cwd=cwd, extra_env=env)
+        return measure_side(variants, PROFILES[PROFILE], no_callgrind, cwd=cwd, extra_env=env)
     except SideFailed as exc:
         if side == BASELINE:
             raise GateInputError(f"the baseline's {exc} (with this harness)") from exc
@@ -241,9 +246,10 @@ def run_against(pythons: dict[str, str], run_dir: Path, against: str | None, con
         variants = gated_variants()
         console.print(f"gate: instructions and heap (Python {python_tag()}) for {', '.join(variants)}, both sides")
         # Load-independent measures: both sides at once (counts and traced bytes do not move with the load).
+        no_callgrind = instructions.unavailable_reason()  # probed once for both sides
         with ThreadPoolExecutor(max_workers=2) as pool:
-            candidate_side = pool.submit(measured_side, variants, "candidate")
-            baseline_side = pool.submit(measured_side, variants, BASELINE, shadow, {COMMIT_OVERRIDE: sha})
+            candidate_side = pool.submit(measured_side, variants, "candidate", no_callgrind)
+            baseline_side = pool.submit(measured_side, variants, BASELINE, no_callgrind, shadow, {COMMIT_OVERRIDE: sha})
             now, before = candidate_side.result(), baseline_side.result()
     except SpeedSuiteFailed as exc:
         if exc.label.endswith(f"@{BASELINE}"):
@@ -265,7 +271,7 @@ def run_stored(path: Path, run_dir: Path, update: bool, console: Console) -> int
     variants = gated_variants()
     console.print(f"gate: instructions and heap (Python {python_tag()}) for {', '.join(variants)}, the working tree")
     try:
-        now = measured_side(variants, "candidate")
+        now = measured_side(variants, "candidate", instructions.unavailable_reason())
     except CandidateFailed as exc:
         console.print(f"[red]gate: the candidate failed: {exc}[/]")
         return EXIT_REGRESSION

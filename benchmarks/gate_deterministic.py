@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from benchmarks import gate_memory, instructions
 from benchmarks.environment import package_versions, python_tag
 from benchmarks.gate_rules import Finding, Thresholds
@@ -29,7 +27,6 @@ from benchmarks.run_dir import atomic_write_text
 from benchmarks.stats import Estimate, difference, ratio_of_medians
 
 BASELINE_FORMAT = "agno-bench gate baseline, version 1"
-MEASURES = ("instructions", "heap_peak", "retained")
 
 
 class SideFailed(Exception):
@@ -52,15 +49,19 @@ class Measured:
 
 
 def measure_side(
-    variants: list[str], profile: Profile, cwd: Path | None = None, extra_env: dict[str, str] | None = None
+    variants: list[str],
+    profile: Profile,
+    no_callgrind: str | None,
+    cwd: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Measured:
-    """Instructions (when callgrind works here) and heap measures of report-5@zero for each variant, one side."""
+    """Instructions (unless `no_callgrind` says why callgrind cannot count here: instructions.unavailable_reason,
+    probed once by the caller for both sides) and heap measures of report-5@zero for each variant, one side."""
     memory = gate_memory.start(variants, cwd=cwd, extra_env=extra_env)
     measured = Measured()
-    why = instructions.unavailable_reason()
     counts: dict[str, dict[str, Any]] = {}
-    if why:
-        measured.notes.append(f"instructions not measured: {why}")
+    if no_callgrind:
+        measured.notes.append(f"instructions not measured: {no_callgrind}")
     else:
         counts, failed = instructions.run_variants(variants, profile, cwd=cwd, extra_env=extra_env)
         if failed:
@@ -190,17 +191,13 @@ def check_usable(stored: StoredBaseline, now: Measured) -> list[str]:
     notes = []
     if stored.identity["valgrind"] != here["valgrind"]:
         notes.append(f"valgrind was {stored.identity['valgrind']}, now {here['valgrind']}")
+    installed = package_versions()
     moved = {
-        name: (version, package_versions().get(name))
+        name: (version, installed.get(name))
         for name, version in stored.packages.items()
-        if package_versions().get(name) != version
+        if installed.get(name) != version
     }
     if moved:
         listed = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in sorted(moved.items()))
         notes.append(f"packages differ from the baseline's ({listed}): their change is part of what is compared")
     return notes
-
-
-def report_unavailable(measured: Measured, console: Console) -> None:
-    for note in measured.notes:
-        console.print(f"[yellow]gate: {note}[/]")

@@ -20,7 +20,6 @@ import asyncio
 import gc
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tracemalloc
@@ -137,10 +136,6 @@ def finish(pending: Pending) -> tuple[dict[str, dict[str, Any]], str]:
     missing = len(cases) < len(pending.variants)
     tail = " | ".join(err.strip().splitlines()[-3:]) or "(no message)"
     return cases, f"worker exited with {pending.process.returncode}: {tail}" if missing else ""
-
-
-def median(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
 
 
 def main(argv: list[str] | None = None) -> int:
