@@ -28,7 +28,9 @@ from benchmarks.stats import Estimate
 CASE = "report-5@zero/taskgroup"
 
 
-def _side(seed: int, peak: float = 270_000, leak: float = 3_000, instructions: float = 80e6) -> Measured:
+def _side(
+    seed: int, peak: float = 270_000, leak: float = 3_000, instructions: float = 80e6, counts: int = 2
+) -> Measured:
     """A side as measure_side returns it, with the spread seen on this machine (peaks +-3%, slopes +-10%)."""
     rng = random.Random(seed)
     per_run = leak * rng.uniform(0.8, 1.2)
@@ -36,7 +38,7 @@ def _side(seed: int, peak: float = 270_000, leak: float = 3_000, instructions: f
         {
             CASE: {
                 "scenario_hash": "abc123",
-                "instructions": [round(instructions * rng.uniform(0.999, 1.001)) for _ in range(2)],
+                "instructions": [round(instructions * rng.uniform(0.999, 1.001)) for _ in range(counts)],
                 "heap_peak": [round(peak * rng.uniform(0.97, 1.03)) for _ in range(12)],
                 "retained": {"bytes_per_run": per_run, "low": per_run - 300, "high": per_run + 300},
             }
@@ -72,6 +74,15 @@ def test_a_small_but_certain_leak_is_within_threshold() -> None:
 def test_a_larger_peak_heap_and_more_instructions_are_regressions() -> None:
     decisions = _decisions(_side(1, peak=270_000 * 1.25, instructions=80e6 * 1.08), _side(2))
     assert decisions["heap_peak"] == "regression" and decisions["instructions"] == "regression"
+
+
+@pytest.mark.parametrize(("change", "decision"), [(1.08, "regression"), (1.03, "slower, within threshold")])
+def test_one_count_per_side_is_judged_by_the_threshold(change: float, decision: str) -> None:
+    """The gate profile counts one run per side: the point is its own interval, and the 5% threshold decides."""
+    found = compare_sides(_side(1, instructions=80e6 * change, counts=1), _side(2, counts=1), "3.11", Thresholds())
+    (instructions,) = [f for f in found if f.measure == "instructions"]
+    assert instructions.decision == decision
+    assert instructions.method.startswith("ratio of one count per side")
 
 
 @pytest.mark.parametrize(
