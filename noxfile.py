@@ -80,6 +80,7 @@ def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
         missing=list(_SURVEY.missing),
         options=list(session.posargs),
         interpreters=_SURVEY.to_json(),
+        transport=options.transport,
     )
     return options, run_dir
 
@@ -154,6 +155,7 @@ def bench(session: nox.Session) -> None:
         missing=[v for v in requested if v not in pythons],
         options=list(session.posargs),
         interpreters=_SURVEY.to_json(),
+        transport=options.transport,
     )
     command = [next(iter(pythons.values())), "-m", "benchmarks.bench", "--bench-profile", options.profile]
     session.run(

@@ -28,6 +28,7 @@ from benchmarks.interpreters import newest as newest_python
 from benchmarks.matrix import PROFILES
 from benchmarks.run_dir import point_latest
 from benchmarks.suites import DRIVEN, Suite
+from scenarios.mock import add_transport_option
 
 SHARED_JOBS = 4  # suites that do not depend on timing, at once (memory runs two workers of its own)
 
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", default=[])
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--scenario-file", action="append", default=[])
+    add_transport_option(parser)
     args = parser.parse_args(argv)
     pythons = dict(spec.split("=", 1) for spec in args.python)
     console = Console(stderr=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from benchmarks.interpreters import SUPPORTED_PYTHONS
 from benchmarks.matrix import PROFILES, expand
 from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
+from scenarios.transport import TRANSPORTS
 from workflow.variants import REGISTRY
 
 PROFILE_NAMES = ("quick", "default", "full")
@@ -31,6 +32,7 @@ class BenchOptions:
     strict_interpreters: bool
     pythons: tuple[str, ...] = ()  # narrow `nox -s bench` to these interpreters; () = every supported one
     scenario_files: tuple[str, ...] = ()  # a user's own scenario files, as absolute paths
+    transport: str = "respx"  # how the mock is reached: respx (inside the client) or loopback (real sockets)
 
     def variant_filters(self) -> list[str]:
         return [arg for variant in self.variants for arg in ("--variant", variant)]
@@ -40,7 +42,7 @@ class BenchOptions:
 
     def filters(self) -> list[str]:
         names = [arg for name in self.scenarios for arg in ("--scenario", name)]
-        return names + self.variant_filters() + self.scenario_file_options()
+        return names + self.variant_filters() + self.scenario_file_options() + ["--transport", self.transport]
 
 
 def parse_bench_options(posargs: list[str]) -> BenchOptions:
@@ -53,6 +55,7 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     parser.add_argument("--strict-interpreters", action="store_true")
     parser.add_argument("--python", action="append", default=[], choices=SUPPORTED_PYTHONS)
     parser.add_argument("--scenario-file", action="append", default=[])
+    parser.add_argument("--transport", choices=TRANSPORTS, default="respx")
     try:
         args, unknown = parser.parse_known_args(posargs)
     except argparse.ArgumentError as exc:
@@ -60,12 +63,18 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     if unknown:
         raise BenchOptionsError(
             f"unknown option(s) {unknown}; use --quick | --full, --python X.Y, --scenario NAME, --variant NAME, "
-            "--scenario-file PATH, --strict-interpreters"
+            "--scenario-file PATH, --transport respx|loopback, --strict-interpreters"
         )
     name = "quick" if args.quick else "full" if args.full else "default"
     files = tuple(str(Path(path).absolute()) for path in args.scenario_file)
     options = BenchOptions(
-        name, tuple(args.scenario), tuple(args.variant), args.strict_interpreters, tuple(args.python), files
+        name,
+        tuple(args.scenario),
+        tuple(args.variant),
+        args.strict_interpreters,
+        tuple(args.python),
+        files,
+        args.transport,
     )
     check_names(options)
     return options

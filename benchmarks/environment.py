@@ -10,6 +10,8 @@ import sysconfig
 from importlib import metadata
 from pathlib import Path
 
+from scenarios.transport import TRANSPORT_ENV
+
 PACKAGES = ("agno", "openai", "httpx", "respx", "pyperf", "memray", "psutil")
 
 
@@ -74,6 +76,7 @@ def environment() -> dict[str, str | int]:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count() or 0,
         "git_commit": git_commit(),
+        "transport": os.environ.get(TRANSPORT_ENV, "respx"),
     }
     info.update({f"version_{name}": version for name, version in package_versions().items()})
     return info

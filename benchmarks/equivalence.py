@@ -26,6 +26,7 @@ from benchmarks.matrix import PROFILES, VARIANTS
 from benchmarks.run_dir import atomic_write_json
 from benchmarks.suites import EQUIVALENCE
 from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
+from scenarios.mock import add_transport_option
 from scenarios.runner import Execution, execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunCompleted, RunError
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--scenario", action="append", help="a shipped scenario (default: the profile's)")
     parser.add_argument("--scenario-file", action="append", default=[], help="your own scenario file (repeatable)")
+    add_transport_option(parser)
     args = parser.parse_args(argv)
     try:
         shipped = shipped_scenarios()

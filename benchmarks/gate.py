@@ -69,6 +69,7 @@ from benchmarks.results import CaseResult, ResultsError, read_speed_suite
 from benchmarks.run_dir import atomic_write_text
 from benchmarks.speed import Plan, Side, SpeedSuiteFailed, measure
 from scenarios import shipped_scenarios
+from scenarios.transport import select_transport
 
 ROOT = Path(__file__).resolve().parent.parent
 GATE_DIR = ROOT / ".nox" / "gate"  # git-ignored, and skipped by ruff and pyright like every nox environment
@@ -307,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen.add_argument("--baseline", type=Path, help="a stored baseline (deterministic measures only)")
     parser.add_argument("--update-baseline", action="store_true", help="write --baseline from the working tree")
     args = parser.parse_args(argv)
+    select_transport("respx")  # the gate's workload and its stored baseline are respx runs, whatever the shell says
     if args.update_baseline and args.baseline is None:
         parser.error("--update-baseline needs --baseline FILE (where to write it)")
     pythons = dict(spec.split("=", 1) for spec in args.python)

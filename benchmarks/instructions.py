@@ -50,6 +50,7 @@ from benchmarks.environment import environment, python_tag
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, Profile
 from benchmarks.run_dir import atomic_write_json
 from benchmarks.suites import INSTRUCTIONS
+from scenarios.mock import add_transport_option
 
 if TYPE_CHECKING:
     from scenarios import Scenario
@@ -375,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmups", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--out-file", type=Path, help=argparse.SUPPRESS)
+    add_transport_option(parser)
     args = parser.parse_args(argv)
     if args.probe:
         return _probe(args.probe)

@@ -62,6 +62,8 @@ class Profile:
     # no verdict decides on (C2 decides on RSS and USS), and most of the memory suite's CPU.
     memory_extras: bool = True
     users_variants: tuple[str, ...] = EVERYDAY_VARIANTS
+    # The concurrent-users levels over the loopback transport (`--transport loopback`): scale, up to 10,000.
+    loopback_users: tuple[int, ...] = ()
     # Instruction counts (callgrind, benchmarks/instructions.py): counted runs per variant after the warm-ups;
     # 0 runs: not measured (callgrind's start-up is ~12 s per interpreter).
     instruction_runs: int = 0
@@ -112,6 +114,7 @@ PROFILES: dict[str, Profile] = {
         fanout=(1, 2, 5, 10, 25, 50, 100),
         pools=("default", "fanout", "32"),
         users=(1, 10, 100),
+        loopback_users=(1, 10, 100, 1000, 10000),
         legacy_pools=("default",),
         memory_samples=2,
         instruction_runs=2,
@@ -155,6 +158,7 @@ PROFILES: dict[str, Profile] = {
         fanout=(1, 2, 5, 10, 25, 50, 100),
         pools=("default", "fanout", "32"),
         users=(1, 10, 100, 1000),
+        loopback_users=(1, 10, 100, 1000, 10000),
         instruction_runs=5,
         instruction_warmups=2,
         description="publication: more processes and values, the realistic LLM latency profile, users up to 1000",

@@ -12,7 +12,7 @@ memray's Tracker (peak heap and allocation count). Marginal memory per operation
 slope over K, with a 95% bootstrap interval, per metric and variant. One more process per
 variant records the whole-process peak RSS of one report-25 run and the thread stack
 reservation; the largest K's memray capture becomes a flamegraph. Every run is validated.
-Memory does not depend on timing, so two workers run at once.
+Memory does not depend on timing, so two workers run at once. Always over respx (see MEMORY_TRANSPORT).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from benchmarks.suite_results import parse_memory
 from benchmarks.suites import MEMORY
 from benchmarks.summary import render_memory_table
 from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scenarios
-from scenarios.mock import InFlightGate
+from scenarios.mock import InFlightGate, MockServer, Transport
 from scenarios.model import load_scenario
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
@@ -62,6 +62,10 @@ HEAP_METRICS = ("tracemalloc_peak", "memray_peak", "memray_allocations")
 
 WARM_UP_OPERATIONS = 4
 TRACED_RUN_TIMEOUT_S = 600.0  # up to 1000 calls in flight under tracemalloc and memray: far slower than a run
+# The memory suite holds K calls in flight with a gate inside the mock and samples this process at the K-th
+# arrival: both need the mock in this process, so it measures over respx whatever --transport says (its
+# results record so; a loopback server's sockets and buffers are in the users sweep's RSS instead).
+MEMORY_TRANSPORT: Transport = "respx"
 PARALLEL_WORKERS = 2
 
 
@@ -105,13 +109,21 @@ def _release_freed_memory() -> None:
         trim(0)
 
 
+def in_process_mock(session: ScenarioSession) -> MockServer:
+    """The session's respx mock: the gate and the arrival hook live in this process (see MEMORY_TRANSPORT)."""
+    if not isinstance(session.mock, MockServer):
+        raise TypeError(f"the memory suite needs the respx mock, not {session.transport}")
+    return session.mock
+
+
 def _validated_run(session: ScenarioSession, gated: bool = True) -> Execution:
     """One validated run; `gated` holds its market data until all of it is in flight together."""
-    session.mock.market_gate = InFlightGate(session.scenario.fanout) if gated else None
+    mock = in_process_mock(session)
+    mock.market_gate = InFlightGate(session.scenario.fanout) if gated else None
     try:
         execution = asyncio.run(session.arun()) if session.is_async else session.run()
     finally:
-        session.mock.market_gate = None
+        mock.market_gate = None
     try:
         validate(execution)
     except ValidationFailed as exc:
@@ -133,11 +145,12 @@ def _process_sample(session: ScenarioSession, operations: int) -> dict[str, int]
             info = process.memory_full_info()
             peak.update(rss=info.rss, uss=info.uss, vms=info.vms, threads=threading.active_count())
 
-    session.mock.on_arrival = on_arrival
+    mock = in_process_mock(session)
+    mock.on_arrival = on_arrival
     try:
         _validated_run(session)
     finally:
-        session.mock.on_arrival = None
+        mock.on_arrival = None
     if not peak:
         raise RuntimeError(f"{session.variant}: never had {operations} calls in flight at once")
     return {
@@ -173,11 +186,14 @@ def _memray_sample(session: ScenarioSession, capture: Path) -> tuple[int, int]:
 def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[str, Any]:
     """One sample at K operations in this (fresh) process: warm up small, then the process sample first, then (with a
     memray capture file) the traced heap under tracemalloc and memray."""
-    with ScenarioSession(scenario_for(WARM_UP_OPERATIONS), variant, timeout_s=TRACED_RUN_TIMEOUT_S) as warm_up:
+    warm_up_scenario = scenario_for(WARM_UP_OPERATIONS)
+    with ScenarioSession(
+        warm_up_scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S, transport=MEMORY_TRANSPORT
+    ) as warm_up:
         _validated_run(warm_up)
     scenario = scenario_for(operations)
     record: dict[str, Any] = {"kind": "sample", "operations": scenario.fanout}
-    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S) as session:
+    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S, transport=MEMORY_TRANSPORT) as session:
         record.update(_process_sample(session, scenario.fanout))
         if capture is not None:
             record["tracemalloc_peak"] = _tracemalloc_peak(session)
@@ -188,7 +204,7 @@ def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[s
 def own_worker(variant: str, scenario_file: str) -> dict[str, Any]:
     """Whole-process peak RSS of one run of a user's scenario (--scenario-file) in a fresh process."""
     (scenario,) = own_scenarios([scenario_file])
-    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S) as session:
+    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S, transport=MEMORY_TRANSPORT) as session:
         _validated_run(session, gated=False)
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports KiB
     return {"kind": "own", "scenario": scenario.name, "peak_rss_bytes": peak_rss_kib * 1024}
@@ -197,7 +213,7 @@ def own_worker(variant: str, scenario_file: str) -> dict[str, Any]:
 def process_worker(variant: str) -> dict[str, Any]:
     """Whole-process peak RSS of one report-25 run in a fresh process, and the thread stack reservation."""
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-    with ScenarioSession(shipped_scenarios()["report-25"], variant) as session:
+    with ScenarioSession(shipped_scenarios()["report-25"], variant, transport=MEMORY_TRANSPORT) as session:
         _validated_run(session, gated=False)  # the shipped scenario as a user runs it
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports KiB
     return {

@@ -22,14 +22,14 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.claims import Verdict, decide_all
-from benchmarks.figures import draw_all
+from benchmarks.figures import draw_all, draw_users
 from benchmarks.matrix import PROFILES
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
 from benchmarks.stats import MIN_PAIRS
 from benchmarks.suites import INSTRUCTIONS
 from benchmarks.suites import REGISTRY as SUITE_REGISTRY
-from benchmarks.summary import instruction_rows
+from benchmarks.summary import instruction_rows, users_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENVIRONMENT_KEYS = (
@@ -38,6 +38,7 @@ ENVIRONMENT_KEYS = (
     "platform",
     "cpu_count",
     "git_commit",
+    "transport",
     "version_agno",
     "version_openai",
 )
@@ -70,15 +71,24 @@ def gaps(results: RunResults) -> list[str]:
     return found + results.notes
 
 
+TRANSPORT_TEXT = {
+    "respx": "mocked at the HTTP layer inside the client (respx: no socket, no connection limit)",
+    "loopback": "served by a mock HTTP server on 127.0.0.1 in its own process (loopback: real sockets and the "
+    "client's connection pool; the server's CPU shares the machine's cores with the client; the memory suite "
+    "measures over respx)",
+}
+
+
 def run_conditions(results: RunResults) -> str:
     manifest = results.manifest
     profile = manifest.get("profile", "?")
     pythons = ", ".join(results.pythons) or "none"
+    transport = str(manifest.get("transport", "respx"))
     return (
-        f"Profile {profile}; Python {pythons}; LLM and market-data APIs mocked at the HTTP layer (respx) with the "
-        "latency of each scenario file; one machine, measured in one run: speed in interleaved rounds (every case "
-        "once per round in each worker process, order shuffled per round, worker processes alternating between "
-        "interpreters), never two timed things at once; options: "
+        f"Profile {profile}; Python {pythons}; LLM and market-data APIs {TRANSPORT_TEXT.get(transport, transport)}, "
+        "with the latency of each scenario file; one machine, measured in one run: speed in interleaved rounds "
+        "(every case once per round in each worker process, order shuffled per round, worker processes alternating "
+        "between interpreters), never two timed things at once; options: "
         + (" ".join(manifest.get("options", [])) or "none")
         + "."
     )
@@ -95,6 +105,7 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
         "gaps": gaps(results),
         "claims": [verdict.to_json() for verdict in verdicts],
         "instructions": instruction_rows(results),
+        "users": users_rows(results),
     }
 
 
@@ -111,6 +122,9 @@ def render(run_dir: Path) -> tuple[Path, list[Verdict]]:
     # Everything is made before anything is replaced, so a failure leaves the previous report whole.
     with tempfile.TemporaryDirectory(prefix=".figures-", dir=run_dir) as scratch:
         images = draw_all(verdicts, results, Path(scratch) / "figures")
+        users_figure = draw_users(document["users"], Path(scratch) / "figures")
+        if users_figure:
+            images["users"] = users_figure
         html = _page(results, document, images)
         figures = run_dir / "figures"
         shutil.rmtree(figures, ignore_errors=True)
@@ -145,6 +159,8 @@ def _page(results: RunResults, document: dict[str, Any], images: dict[str, str])
         flamegraphs=flamegraphs,
         min_pairs=MIN_PAIRS,
         instructions=document["instructions"],
+        users=document["users"],
+        users_image=images.get("users"),
     )
 
 

@@ -52,6 +52,7 @@ def write_manifest(
     missing: list[str],
     options: list[str],
     interpreters: dict[str, dict[str, str]] | None = None,
+    transport: str = "respx",
 ) -> None:
     """What the run was asked to do, including the interpreters it could not find (and, probed, why)."""
     atomic_write_json(
@@ -63,6 +64,7 @@ def write_manifest(
             "interpreters_missing": missing,
             "interpreters": interpreters or {},
             "options": options,
+            "transport": transport,
         },
     )
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scenarios import ScenarioFilesError, load_scenarios
+from scenarios.mock import add_transport_option
 from scenarios.runner import execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunError
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", help="a shipped scenario name (repeatable)")
     parser.add_argument("--variant", action="append", choices=list(REGISTRY), help="a variant (repeatable)")
     parser.add_argument("--scenario-file", action="append", default=[], help="your own scenario file (repeatable)")
+    add_transport_option(parser)
     args = parser.parse_args(argv)
     # Under nox, or piped, stdout is not a terminal and rich would fall back to 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=160)

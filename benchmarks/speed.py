@@ -64,6 +64,7 @@ from benchmarks.steal import DISTURBED_ABOVE, StealMeter
 from benchmarks.suites import SPEED
 from scenarios import own_scenarios, shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
+from scenarios.mock import add_transport_option
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
 
@@ -137,6 +138,7 @@ def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Callable[[di
                     "wall_s": execution.wall_s,
                     "first_chunk_s": execution.turns[0].first_chunk_s,
                     "cpu_s": execution.cpu_s,
+                    "server_cpu_s": execution.server_cpu_s,
                     "steal": steal.fraction,
                     "run_queue": steal.run_queue,
                 }
@@ -240,6 +242,7 @@ class InterpreterResults:
                     "wall_s": v["wall_s"],
                     "first_chunk_s": v["first_chunk_s"],
                     "cpu_s": v.get("cpu_s"),
+                    "server_cpu_s": v.get("server_cpu_s"),
                     "steal_fraction": v["steal"],
                     "run_queue_share": v.get("run_queue"),
                 }
@@ -403,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     parser.add_argument("--newest", action="store_true", help=argparse.SUPPRESS)
+    add_transport_option(parser)
     args = parser.parse_args(argv)
     if args.worker is not None:
         return _worker_main(args)

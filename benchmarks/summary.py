@@ -99,27 +99,39 @@ def render_table(results: RunResults) -> Table:
 
 def render_users_table(results: RunResults) -> Table:
     table = Table(title="Concurrent users: K runs at once in one process (scenario alone), validated")
-    for column in ("variant", "python", "users", "runs/s", "p50", "p99", "peak threads", "RSS", "stopped"):
-        table.add_column(column, justify="left" if column in ("variant", "python", "stopped") else "right")
-    for python in sorted(results.users):
-        for variant, levels in sorted(results.users[python].get("variants", {}).items()):
-            for level in levels:
-                stopped = level.get("stopped")
-                if stopped:
-                    table.add_row(variant, python, str(level.get("users") or "-"), "", "", "", "", "", str(stopped))
-                    continue
-                table.add_row(
-                    variant,
-                    python,
-                    str(level["users"]),
-                    f"{level['throughput_runs_per_s']:.1f}",
-                    _ms(level["p50_s"]),
-                    _ms(level["p99_s"]),
-                    str(level["peak_threads"]),
-                    f"{level['rss_bytes'] / 2**20:.0f} MiB",
-                    "",
-                )
+    columns = ("variant", "python", "transport", "users", "runs/s", "p50", "p99", "threads", "peak RSS", "fds")
+    for column in (*columns, "server CPU", "stopped"):
+        table.add_column(column, justify="left" if column in ("variant", "python", "transport", "stopped") else "right")
+    for row in users_rows(results):
+        head = (row["variant"], row["python"], row["transport"], str(row.get("users") or "-"))
+        if row.get("stopped"):
+            table.add_row(*head, *[""] * 7, str(row["stopped"]))
+            continue
+        server = row.get("server_cpu_s")
+        table.add_row(
+            *head,
+            f"{row['throughput_runs_per_s']:.1f}",
+            _ms(row["p50_s"]),
+            _ms(row["p99_s"]),
+            str(row["peak_threads"]),
+            f"{row['rss_bytes'] / 2**20:.0f} MiB",
+            str(row.get("peak_fds") or "-"),
+            "-" if server is None else f"{server:.1f} s",
+            "",
+        )
     return table
+
+
+def users_rows(results: RunResults) -> list[dict[str, Any]]:
+    """Per variant, interpreter and level of the concurrent-users sweep: what was measured, or why it stopped."""
+    rows = []
+    for python in sorted(results.users):
+        measured = results.users[python]
+        transport = measured.get("transport", "respx")
+        for variant, levels in sorted(measured.get("variants", {}).items()):
+            for level in levels:
+                rows.append({"variant": variant, "python": python, "transport": transport, **level})
+    return rows
 
 
 def instruction_rows(results: RunResults) -> list[dict[str, Any]]:

@@ -23,7 +23,10 @@ from workflow.prompts import SUBFLOWS
 
 LLM_CALL_KINDS = ("router", "analyst", "writer", "chat")
 CALL_KINDS = LLM_CALL_KINDS + MARKET_DATA_KINDS
-FAILURE_KINDS = ("http_500", "http_429", "timeout")
+# http_500/http_429: an error status; timeout: no answer within the wait (respx raises the client's ReadTimeout
+# after after_ms; loopback holds the answer until the client's own timeout fires); drop: the connection closes
+# mid-answer (after the first chunk of a stream); reset: the connection is reset (TCP RST) instead of answered.
+FAILURE_KINDS = ("http_500", "http_429", "timeout", "drop", "reset")
 DEFAULT_TOKENS = {"router": 1, "analyst": 24, "writer": 64, "chat": 32}
 TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,7}(\.[A-Z])?$")
 # Stated limits: what a scenario may ask of one run. Beyond them a run takes minutes to hours or gigabytes.
@@ -32,11 +35,14 @@ MAX_TURNS = 20
 MAX_TOKENS = 4096  # per answer
 MAX_WAIT_MS = 60_000.0  # any one wait (first token, gap, injected failure); a lognormal's 99.9th percentile
 MAX_POOL = 1024
+MAX_CONNECTIONS = 10_000  # the client's connection limit (httpx's default is 100)
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_REQUEST_TIMEOUT_S = 30.0  # the workflow's per-request timeout (openai and httpx clients)
 MAX_SERIAL_S = 600.0  # the whole run with every call made one after another: bounds its timeout
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 Subflow = Literal["report", "alone", "chat"]
-FailureKind = Literal["http_500", "http_429", "timeout"]
+FailureKind = Literal["http_500", "http_429", "timeout", "drop", "reset"]
 PoolSize = int | Literal["default", "fanout"]
 
 
@@ -127,6 +133,8 @@ class Scenario:
     session_store: Literal["sqlite", "memory"]
     latency: Mapping[str, LatencyModel]
     failures: tuple[Failure, ...]
+    max_connections: int = DEFAULT_MAX_CONNECTIONS  # per httpx client; only the loopback transport has a pool
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S  # over loopback, a `timeout` failure fires at this
     description: str = ""
     content_hash: str = ""
 
@@ -182,7 +190,8 @@ def load_scenario(path: Path) -> Scenario:
 def parse_scenario(data: Mapping[str, Any], *, source: str, default_name: str, raw: bytes = b"") -> Scenario:
     known = {
         "name", "description", "subflow", "message", "messages", "tickers", "streaming",
-        "thread_pool_size", "seed", "session_store", "latency", "failures",
+        "thread_pool_size", "seed", "session_store", "latency", "failures", "max_connections",
+        "request_timeout_s",
     }  # fmt: skip
     for key in data:
         if key not in known:
@@ -210,6 +219,14 @@ def parse_scenario(data: Mapping[str, Any], *, source: str, default_name: str, r
     ):
         raise ScenarioError(source, "thread_pool_size", f'"default", "fanout" or an integer from 1 to {MAX_POOL}', pool)
     seed = _typed(data, "seed", int, source, 0)
+    max_connections = _typed(data, "max_connections", int, source, DEFAULT_MAX_CONNECTIONS)
+    if not 0 < max_connections <= MAX_CONNECTIONS:
+        raise ScenarioError(source, "max_connections", f"an integer from 1 to {MAX_CONNECTIONS:,}", max_connections)
+    request_timeout_s = data.get("request_timeout_s", DEFAULT_REQUEST_TIMEOUT_S)
+    if isinstance(request_timeout_s, bool) or not isinstance(request_timeout_s, int | float):
+        raise ScenarioError(source, "request_timeout_s", "a number of seconds", request_timeout_s)
+    if not 0 < request_timeout_s <= MAX_WAIT_MS / 1000:
+        raise ScenarioError(source, "request_timeout_s", f"from 0 to {MAX_WAIT_MS / 1000:.0f} s", request_timeout_s)
     streaming = _typed(data, "streaming", bool, source, True)
     store = _typed(data, "session_store", str, source, "sqlite")
     if store not in ("sqlite", "memory"):
@@ -230,6 +247,8 @@ def parse_scenario(data: Mapping[str, Any], *, source: str, default_name: str, r
         session_store=store,  # type: ignore[arg-type]  # checked above
         latency=_parse_latency(data.get("latency", {}), source),
         failures=_parse_failures(data.get("failures", []), source, subflow, tickers),
+        max_connections=max_connections,
+        request_timeout_s=float(request_timeout_s),
         description=_typed(data, "description", str, source, ""),
         content_hash=hashlib.sha256(raw).hexdigest() if raw else "",
     )

@@ -15,7 +15,7 @@ from typing import Self
 
 from agno.utils.log import agent_logger
 
-from scenarios.mock import MockLog, MockServer, RequestRecord
+from scenarios.mock import MockLog, RequestRecord, Transport, open_mock, selected_transport
 from scenarios.model import Scenario, serial_seconds
 from workflow.config import WorkflowConfig
 from workflow.events import ContentChunk, WorkflowEvent
@@ -45,6 +45,9 @@ class Execution:
     escapes: tuple[str, ...]
     timeout_s: float = math.inf  # the run's wall-clock limit (run_timeout_s); past it the run fails validation
     timed_out: bool = False  # stopped at the limit (async runs; a sync run cannot be interrupted, only judged)
+    transport: Transport = "respx"
+    server_cpu_s: float | None = None  # the loopback server's CPU time over the run (None on respx: same process)
+    mock_problems: tuple[str, ...] = ()  # why the mock's log is incomplete (a loopback server that died)
 
     @property
     def wall_s(self) -> float:
@@ -67,9 +70,16 @@ def run_timeout_s(scenario: Scenario) -> float:
     return RUN_TIMEOUT_FLOOR_S + RUN_TIMEOUT_FACTOR * serial_seconds(scenario)
 
 
-def workflow_config(scenario: Scenario, session_dir: Path, session_id: str = "") -> WorkflowConfig:
+def workflow_config(
+    scenario: Scenario, session_dir: Path, session_id: str = "", endpoints: dict[str, str] | None = None
+) -> WorkflowConfig:
+    """The workflow's configuration for a scenario; `endpoints` (llm_base_url, market_data_base_url) where the
+    mock listens when it has a real address (loopback)."""
     pool = scenario.thread_pool_size
     return WorkflowConfig(
+        **(endpoints or {}),
+        max_connections=scenario.max_connections,
+        request_timeout_s=scenario.request_timeout_s,
         streaming=scenario.streaming,
         thread_pool_size=None if pool == "default" else scenario.fanout if pool == "fanout" else pool,
         session_db_file=session_dir / "sessions.db" if scenario.session_store == "sqlite" else None,
@@ -90,9 +100,11 @@ class ScenarioSession:
         variant: str,
         workflow_class: type[SyncFinancialAssistant] | type[AsyncFinancialAssistant] | None = None,
         timeout_s: float | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.scenario = scenario
         self.variant = variant
+        self.transport: Transport = selected_transport() if transport is None else transport  # None: --transport's
         self.timeout_s = run_timeout_s(scenario) if timeout_s is None else timeout_s
         # KeyError for an unknown variant; a class may be given instead (e.g. a planted leak in tests).
         self.workflow_class = workflow_class or REGISTRY[variant].workflow
@@ -104,7 +116,12 @@ class ScenarioSession:
         session_dir = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="agno-bench-"))
         self._session_dir = Path(session_dir)
         self._stack.enter_context(quiet_agno_logs())
-        self.mock = self._stack.enter_context(MockServer(self.scenario))
+        self.mock = self._stack.enter_context(open_mock(self.scenario, self.transport))
+        self._endpoints = (
+            {"llm_base_url": self.mock.llm_base_url, "market_data_base_url": self.mock.market_data_base_url}
+            if self.transport == "loopback"
+            else None
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -139,10 +156,11 @@ class ScenarioSession:
     def _next_config(self) -> WorkflowConfig:
         self.mock.reset()
         self._runs += 1
-        return workflow_config(self.scenario, self._session_dir, f"{self.scenario.name}-run-{self._runs}")
+        session_id = f"{self.scenario.name}-run-{self._runs}"
+        return workflow_config(self.scenario, self._session_dir, session_id, self._endpoints)
 
     def _execution(self, turns: list[Turn], timed_out: bool = False) -> Execution:
-        log = self.mock.log
+        log = self.mock.finish_run()
         return Execution(
             scenario=self.scenario,
             variant=self.variant,
@@ -152,12 +170,15 @@ class ScenarioSession:
             escapes=tuple(self.mock.escapes),
             timeout_s=self.timeout_s,
             timed_out=timed_out,
+            transport=self.transport,
+            server_cpu_s=self.mock.server_cpu_s(),
+            mock_problems=tuple(getattr(self.mock, "problems", ())),
         )
 
 
-def execute(scenario: Scenario, variant: str) -> Execution:
+def execute(scenario: Scenario, variant: str, transport: Transport | None = None) -> Execution:
     """Run every turn of `scenario` once with `variant` under the mock; KeyError for an unknown variant."""
-    with ScenarioSession(scenario, variant) as session:
+    with ScenarioSession(scenario, variant, transport=transport) as session:
         return session.run()
 
 

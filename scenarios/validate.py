@@ -53,6 +53,7 @@ def validate(execution: Execution) -> None:
         late.append(
             f"{stopped} its timeout of {execution.timeout_s:.0f} s (30 s + 3x the run with every call made in turn)"
         )
+    late += execution.mock_problems
     validate_runs(execution.scenario, execution.variant, runs, execution.requests, execution.escapes, late)
 
 

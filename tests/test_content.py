@@ -49,12 +49,10 @@ def test_the_workflow_rejects_a_route_it_cannot_follow() -> None:
 
 
 def test_a_request_outcome_is_decided_once() -> None:
-    import httpx
-
     from scenarios.mock import MockLog
 
     log = MockLog()
-    record, occurrence = log.seen(httpx.Request("GET", "http://x.invalid/"), "writer")
+    record, occurrence = log.seen("GET", "http://x.invalid/", "writer")
     log.settle(record, "answered", 200)
     log.settle(record, "cancelled")  # a finished stream's generator cancelled during loop teardown
     assert (record.outcome, record.status, occurrence) == ("answered", 200, 0)

@@ -101,6 +101,12 @@ def test_the_driver_writes_a_pyperf_suite_and_samples_from_its_workers(tmp_path:
     assert results.environments[tag]["bench_processes"] == 2
 
 
+def test_the_transport_option_reaches_the_driver_and_a_bad_one_is_named() -> None:
+    assert parse_bench_options(["--transport", "loopback"]).filters()[-2:] == ["--transport", "loopback"]
+    with pytest.raises(BenchOptionsError, match="carrier-pigeon"):
+        parse_bench_options(["--transport", "carrier-pigeon"])
+
+
 def test_bench_options() -> None:
     assert parse_bench_options([]).profile == "default"
     options = parse_bench_options(["--quick", "--scenario", "report-5", "--variant", "gather", "--strict-interpreters"])
@@ -110,7 +116,7 @@ def test_bench_options() -> None:
         ("gather",),
         True,
     )
-    assert options.filters() == ["--scenario", "report-5", "--variant", "gather"]
+    assert options.filters() == ["--scenario", "report-5", "--variant", "gather", "--transport", "respx"]
     with pytest.raises(BenchOptionsError, match="unknown option"):
         parse_bench_options(["--fastest"])
     with pytest.raises(BenchOptionsError):
@@ -150,7 +156,7 @@ def test_a_scenario_file_is_measured_in_every_variant_at_the_profiles_latencies(
     own = tmp_path / "mine.toml"
     own.write_text('subflow = "report"\nmessage = "Report on {tickers}."\ntickers = ["AAA", "BBB", "CCC"]\n')
     options = parse_bench_options(["--quick", "--scenario-file", str(own), "--scenario", "mine"])
-    assert options.scenario_files == (str(own),) and options.filters()[-2:] == ["--scenario-file", str(own)]
+    assert options.scenario_files == (str(own),) and options.filters()[-4:-2] == ["--scenario-file", str(own)]
     cases = expand(PROFILES["quick"], SHIPPED, None, None, own_scenarios(options.scenario_files))
     mine = {c.name for c in cases if c.params.get("own")}
     assert mine == {f"{s}/{v}" for s in ("mine", "mine@zero") for v in EVERYDAY_VARIANTS}

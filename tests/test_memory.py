@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.memory import leak_slope, marginal_per_operation, plan, scenario_for, summarise
+from benchmarks.memory import in_process_mock, leak_slope, marginal_per_operation, plan, scenario_for, summarise
 from scenarios.mock import InFlightGate
 from scenarios.runner import ScenarioSession
 from scenarios.validate import validate
@@ -57,9 +57,10 @@ def test_the_scenario_holds_at_least_k_calls_at_once() -> None:
 def test_the_sampler_fires_when_all_calls_wait_together(variant: str) -> None:
     scenario = scenario_for(12)
     fired: list[int] = []
-    with ScenarioSession(scenario, variant) as session:
-        session.mock.on_arrival = lambda pending: fired.append(pending) if pending >= 12 else None
-        session.mock.market_gate = gate = InFlightGate(12, timeout_s=30)
+    with ScenarioSession(scenario, variant, transport="respx") as session:
+        mock = in_process_mock(session)
+        mock.on_arrival = lambda pending: fired.append(pending) if pending >= 12 else None
+        mock.market_gate = gate = InFlightGate(12, timeout_s=30)
         execution = asyncio.run(session.arun()) if session.is_async else session.run()
     validate(execution)
     assert fired and fired[0] == 12

@@ -18,7 +18,7 @@ from agno.agent import Agent
 
 from workflow import agents, prompts
 from workflow.calls import MARKET_DATA_KINDS, CallFailed, StepFailed, analyst_call, market_call
-from workflow.config import WorkflowConfig
+from workflow.config import WorkflowConfig, http_client_options
 from workflow.events import (
     CallFailure,
     ContentChunk,
@@ -47,7 +47,7 @@ class SyncFinancialAssistant(ABC):
 
     def __init__(self, config: WorkflowConfig) -> None:
         self.config = config
-        self.http = httpx.Client(timeout=config.request_timeout_s)
+        self.http = httpx.Client(**http_client_options(config))
         self.tools = MarketDataTools(config.market_data_base_url, self.http)
         self.sessions = open_session_db(config)
 
@@ -142,7 +142,7 @@ class AsyncFinancialAssistant(ABC):
 
     def __init__(self, config: WorkflowConfig) -> None:
         self.config = config
-        self.http = httpx.AsyncClient(timeout=config.request_timeout_s)
+        self.http = httpx.AsyncClient(**http_client_options(config))
         self.tools = MarketDataTools(config.market_data_base_url, self.http)
         self.sessions = open_session_db(config)
 

@@ -16,6 +16,7 @@ import httpx
 
 from workflow import agents, prompts
 from workflow.calls import analyst_call
+from workflow.config import http_client_options
 from workflow.flow import AgentFactory
 from workflow.threads import ThreadsFinancialAssistant
 
@@ -52,7 +53,7 @@ class LegacyFinancialAssistant(ThreadsFinancialAssistant):
         """asyncio.run() per step: a fresh event loop, and a fresh async client bound to it."""
 
         async def in_fresh_loop() -> T:
-            async with httpx.AsyncClient(timeout=self.config.request_timeout_s) as client:
+            async with httpx.AsyncClient(**http_client_options(self.config)) as client:
                 return await work(client)
 
         return asyncio.run(in_fresh_loop())

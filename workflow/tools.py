@@ -26,8 +26,8 @@ class MarketDataTools(Toolkit):
         call = market_call(kind, ticker)
         try:
             response = self.client.get(self._url(kind, ticker), headers={CALL_HEADER: call})
-        except httpx.TimeoutException as exc:
-            raise CallFailed(call, "timeout") from exc
+        except httpx.TransportError as exc:
+            raise _failed(call, exc) from exc
         return _checked_text(response, call)
 
     async def aget_market_data(self, kind: str, ticker: str) -> str:
@@ -36,14 +36,21 @@ class MarketDataTools(Toolkit):
         call = market_call(kind, ticker)
         try:
             response = await self.client.get(self._url(kind, ticker), headers={CALL_HEADER: call})
-        except httpx.TimeoutException as exc:
-            raise CallFailed(call, "timeout") from exc
+        except httpx.TransportError as exc:
+            raise _failed(call, exc) from exc
         return _checked_text(response, call)
 
     def _url(self, kind: str, ticker: str) -> str:
         if kind not in MARKET_DATA_KINDS:
             raise ValueError(f"unknown market-data kind {kind!r}")
         return f"{self.base_url}/{kind}/{ticker}"
+
+
+def _failed(call: str, exc: httpx.TransportError) -> CallFailed:
+    """A request that got no whole answer: it timed out, or its connection broke (closed, reset, refused)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return CallFailed(call, "timeout")
+    return CallFailed(call, f"connection: {type(exc).__name__}")
 
 
 def _checked_text(response: httpx.Response, call: str) -> str:

@@ -1,0 +1,188 @@
+"""The loopback transport's server process: the mock's routes over real HTTP on 127.0.0.1.
+
+    python -m scenarios.mock.loopback_server      (started by scenarios.mock.loopback.LoopbackMock)
+
+Reads its scenario (length-prefixed pickle) from stdin, binds an ephemeral port on 127.0.0.1, prints
+`{"port": N}` on stdout, and serves until stdin closes (its parent is gone, however it ended), SIGTERM
+or SIGINT. Built on aiohttp's server: a handler sees its connection's transport, so the server can drop a
+connection mid-stream and reset one (SO_LINGER 0), and with `handler_cancellation` a handler is cancelled
+when its client goes away, which is how a request the client abandoned is logged `cancelled`.
+
+Control routes (under /__mock/): `alive`, `reset` (a fresh log and CPU baseline for the next run), `log`
+(the run's request records and marks, once every request has settled or `settle` seconds passed, and the
+server's CPU time since the reset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import pickle
+import signal
+import socket
+import struct
+import sys
+import time
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from scenarios.mock.routes import MockRoutes, Reply, RequestRecord, UnmatchedRequest
+from scenarios.model import Scenario
+
+HOST = "127.0.0.1"
+LLM_PREFIX = "/llm/v1"
+MARKET_DATA_PREFIX = "/market-data/v1"
+HOLD_S = 3600.0  # a `timeout` fault holds its answer until the client gives up (its handler is then cancelled)
+BACKLOG = 4096  # the users sweep opens thousands of connections at once
+
+
+def read_scenario(stream: Any) -> Scenario:
+    (size,) = struct.unpack(">Q", stream.read(8))
+    scenario = pickle.loads(stream.read(size))
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"expected a Scenario on stdin, got {type(scenario).__name__}")
+    return scenario
+
+
+class LoopbackApp:
+    def __init__(self, scenario: Scenario, port: int) -> None:
+        base = f"http://{HOST}:{port}"
+        self.base = base
+        self.routes = MockRoutes(scenario, base + LLM_PREFIX, base + MARKET_DATA_PREFIX)
+        self.cpu_at_reset = time.process_time()
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_get("/__mock/alive", self.alive)
+        app.router.add_post("/__mock/reset", self.reset)
+        app.router.add_get("/__mock/log", self.log)
+        app.router.add_route("*", "/{tail:.*}", self.answer)
+        return app
+
+    async def alive(self, request: web.Request) -> web.Response:
+        return web.json_response({"alive": True})
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.routes.reset()
+        self.cpu_at_reset = time.process_time()
+        return web.json_response({"reset": True})
+
+    async def log(self, request: web.Request) -> web.Response:
+        """The run's log once nothing is pending (a cancelled request settles when its handler is cancelled,
+        a moment after the client closed the connection) or after `settle` seconds."""
+        deadline = time.monotonic() + float(request.query.get("settle", "5"))
+        log = self.routes.log
+        while log.pending and time.monotonic() < deadline:  # noqa: ASYNC110  # settled from other handlers' tasks
+            await asyncio.sleep(0.005)
+        marks = [[stamp, label] for stamp, (_, label) in zip(log.stamps, log.timeline, strict=True)]
+        return web.json_response(
+            {
+                "requests": [asdict(record) for record in log.requests],
+                "marks": marks,
+                "pending": log.pending,
+                "cpu_s": time.process_time() - self.cpu_at_reset,
+            }
+        )
+
+    async def answer(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        url = self.base + request.rel_url.path
+        try:
+            routed = self.routes.handle(request.method, url, request.headers, body)
+        except UnmatchedRequest as exc:
+            return web.json_response({"error": {"message": str(exc), "type": "mock_error"}}, status=404)
+        record, reply = routed.record, routed.reply
+        holding = False  # a held `timeout` answer ends when the client gives up: that is its failure
+        try:
+            if routed.gate is not None:
+                await routed.gate.await_open()
+            await asyncio.sleep(reply.wait_s)
+            if reply.fault == "timeout":
+                holding = True
+                await asyncio.sleep(HOLD_S)
+                raise web.HTTPGatewayTimeout()
+            if reply.fault == "reset":
+                self.routes.log.settle(record, "failed")
+                _reset(request)
+                raise web.HTTPInternalServerError()  # not sent: the connection is already gone
+            if reply.chunks:
+                return await self._stream(request, record, reply)
+            if reply.fault == "drop":
+                self.routes.log.settle(record, "failed")
+                _drop(request)
+                raise web.HTTPInternalServerError()  # not sent
+            self.routes.log.settle(record, reply.outcome(), reply.status)
+            return web.Response(status=reply.status, body=reply.body, content_type=reply.content_type)
+        except asyncio.CancelledError:
+            self.routes.log.settle(record, "failed" if holding else "cancelled")
+            raise
+
+    async def _stream(self, request: web.Request, record: RequestRecord, reply: Reply) -> web.StreamResponse:
+        response = web.StreamResponse(status=reply.status, headers={"content-type": reply.content_type})
+        await response.prepare(request)
+        for index, chunk in enumerate(reply.chunks):
+            if index:
+                await asyncio.sleep(reply.gap_s[index])
+            if not reply.fault:
+                self.routes.last_chunk_marks(record, index, len(reply.chunks))
+            await response.write(chunk)
+        if reply.fault == "drop":
+            self.routes.log.settle(record, "failed")
+            _drop(request)
+            return response
+        await response.write_eof()
+        return response
+
+
+def _drop(request: web.Request) -> None:
+    """Close the connection without finishing the answer (the client sees the peer close mid-message)."""
+    if request.transport is not None:
+        request.transport.close()
+
+
+def _reset(request: web.Request) -> None:
+    """Reset the connection: SO_LINGER 0 makes the close send a TCP RST instead of a FIN."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+async def serve(scenario: Scenario) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(BACKLOG)
+    port = sock.getsockname()[1]
+    runner = web.AppRunner(LoopbackApp(scenario, port).app(), handler_cancellation=True, access_log=None)
+    await runner.setup()
+    site = web.SockSite(runner, sock, backlog=BACKLOG)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_reader(sys.stdin.fileno(), stop.set)  # readable only at EOF: the parent has gone
+    print(json.dumps({"port": port}), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        loop.remove_reader(sys.stdin.fileno())
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(runner.cleanup(), 5)
+
+
+def main() -> int:
+    scenario = read_scenario(sys.stdin.buffer)
+    asyncio.run(serve(scenario))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
