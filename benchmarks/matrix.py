@@ -25,6 +25,7 @@ from scenarios.model import (
     load_scenario,
     synthetic_tickers,
 )
+from scenarios.transport import Transport, selected_transport
 from workflow.variants import pooled_names, variant_names
 
 VARIANTS = variant_names()  # every registered variant (workflow/variants.py)
@@ -173,6 +174,16 @@ class BenchCase:
     variant: str
     group: Literal["scenario", "latency", "fanout"]
     params: dict[str, str | int] = field(default_factory=dict)
+    transport: Transport | None = None  # None: the run's (--transport); set for the respx reference sweep
+
+    @property
+    def runs_over(self) -> Transport:
+        return self.transport or selected_transport()
+
+    @property
+    def connection_limit(self) -> int | None:
+        """The client's connection limit where the transport has one (loopback), else None."""
+        return self.scenario.max_connections if self.runs_over == "loopback" else None
 
 
 def with_latency(scenario: Scenario, profile: LatencyProfile) -> Scenario:
@@ -229,24 +240,15 @@ def expand(
                 swept = with_latency(scenario, latency)
                 cases += _variant_cases(swept, "latency", {"latency": latency, "base": scenario.name, "own": 1})
     base = load_scenario(FANOUT_BASE_FILE)
-    for tickers in profile.fanout:
-        scenario = with_fanout(base, tickers)
-        params: dict[str, str | int] = {"tickers": tickers, "fanout": scenario.fanout, "latency": "default"}
-        for variant in profile.fanout_variants:
-            if variant not in POOLED_VARIANTS:
-                cases.append(BenchCase(f"{scenario.name}/{variant}", scenario, variant, "fanout", params))
-                continue
-            pools = profile.legacy_pools if variant == "legacy" and profile.legacy_pools else profile.pools
-            for pool, same_as in distinct_pools(pools, scenario.fanout):
-                cases.append(
-                    BenchCase(
-                        f"{scenario.name}/{variant}@pool-{pool}",
-                        with_pool(scenario, pool),
-                        variant,
-                        "fanout",
-                        {**params, "pool": pool, "equivalent_pools": ",".join(same_as)},
-                    )
-                )
+    # Over loopback the fan-out sweep also runs over respx, in the same rounds: the two transports side by side,
+    # where the connection pool (loopback only) starts to queue calls.
+    references: tuple[Transport | None, ...] = (None, "respx") if selected_transport() == "loopback" else (None,)
+    for reference in references:
+        for tickers in profile.fanout:
+            scenario = with_fanout(base, tickers)
+            if reference is not None:
+                scenario = _derived(scenario, f"{scenario.name}@{reference}")
+            cases += _fanout_cases(profile, scenario, tickers, reference)
     narrowed = dict(profile.narrowed)
     cases = [c for c in cases if c.variant in narrowed.get(c.scenario.name, (c.variant,))]
     if scenario_names:
@@ -254,6 +256,30 @@ def expand(
         cases = [c for c in cases if c.scenario.name in wanted or c.params.get("base") in wanted]
     if variants:
         cases = [c for c in cases if c.variant in variants]
+    return cases
+
+
+def _fanout_cases(profile: Profile, scenario: Scenario, tickers: int, transport: Transport | None) -> list[BenchCase]:
+    params: dict[str, str | int] = {"tickers": tickers, "fanout": scenario.fanout, "latency": "default"}
+    if transport is not None:
+        params["transport"] = transport
+    cases: list[BenchCase] = []
+    for variant in profile.fanout_variants:
+        if variant not in POOLED_VARIANTS:
+            cases.append(BenchCase(f"{scenario.name}/{variant}", scenario, variant, "fanout", params, transport))
+            continue
+        pools = profile.legacy_pools if variant == "legacy" and profile.legacy_pools else profile.pools
+        for pool, same_as in distinct_pools(pools, scenario.fanout):
+            cases.append(
+                BenchCase(
+                    f"{scenario.name}/{variant}@pool-{pool}",
+                    with_pool(scenario, pool),
+                    variant,
+                    "fanout",
+                    {**params, "pool": pool, "equivalent_pools": ",".join(same_as)},
+                    transport,
+                )
+            )
     return cases
 
 

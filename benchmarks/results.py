@@ -92,6 +92,8 @@ class CaseResult:
     max_workers: int | None = None  # threads the pool may start (threads, legacy), as measured
     pool_limited_s: float | None = None  # the bound for that pool: calls queue in waves of max_workers
     commit: str = ""  # the checkout its workers ran ("a, b" if they ran different ones; "" unrecorded)
+    transport: str = "respx"  # how its runs reached the mock (respx, loopback)
+    max_connections: int | None = None  # the client's connection limit, where the transport has one (loopback)
 
     @property
     def steal_fractions(self) -> tuple[float, ...]:
@@ -310,6 +312,8 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tu
                     max_workers=_optional(metadata.get("bench_max_workers"), int),
                     pool_limited_s=_optional(metadata.get("bench_pool_limited_s"), float),
                     commit=_commits(bench),
+                    transport=str(metadata.get("bench_transport", "respx")),
+                    max_connections=_optional(metadata.get("bench_max_connections"), int),
                 )
             )
         except (KeyError, ValueError) as exc:

@@ -153,7 +153,7 @@ def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Callable[[di
 def _run_validated(case: BenchCase, warmup: bool = False) -> Execution:
     """One run, validated; a run that fails stops the worker (and so the suite) naming the case."""
     scenario = with_latency(case.scenario, "zero") if warmup else case.scenario
-    with ScenarioSession(scenario, case.variant) as session:
+    with ScenarioSession(scenario, case.variant, transport=case.transport) as session:
         if session.is_async:
             loop = asyncio.new_event_loop()
             try:
@@ -357,7 +357,8 @@ def _spawn(
 
 def case_metadata(case: BenchCase) -> dict[str, str | int | float]:
     """What a case is, in pyperf metadata: scenario, its hash and file, variant, pool, fan-out and bound."""
-    bound = critical_path(case.scenario)
+    connections = case.connection_limit
+    bound = critical_path(case.scenario, connections)
     metadata: dict[str, str | int | float] = {
         "bench_scenario": case.scenario.name,
         "bench_scenario_hash": case.scenario.content_hash,
@@ -369,11 +370,15 @@ def case_metadata(case: BenchCase) -> dict[str, str | int | float]:
         "bench_fanout": case.scenario.fanout,
         "bench_injected_failures": len(case.scenario.failures),
         "bench_critical_path_s": bound.wall_s,
+        "bench_transport": case.runs_over,
     }
+    if connections is not None:
+        metadata["bench_max_connections"] = connections
     if case.variant in POOLED_VARIANTS:
         workers = pool_workers(case.scenario.thread_pool_size, case.scenario.fanout)
         metadata["bench_max_workers"] = workers
-        metadata["bench_pool_limited_s"] = pool_limited_seconds(case.scenario, workers)
+        at_once = min(workers, connections) if connections else workers  # threads wait on whichever is smaller
+        metadata["bench_pool_limited_s"] = pool_limited_seconds(case.scenario, at_once)
     if bound.first_chunk_s is not None:
         metadata["bench_critical_path_first_chunk_s"] = bound.first_chunk_s
     return metadata
@@ -383,7 +388,7 @@ def _case_estimate_s(case: BenchCase) -> float:
     if case.variant in POOLED_VARIANTS:
         run_s = pool_limited_seconds(case.scenario, pool_workers(case.scenario.thread_pool_size, case.scenario.fanout))
     else:
-        run_s = critical_path(case.scenario).wall_s
+        run_s = critical_path(case.scenario, case.connection_limit).wall_s
     return max(run_s * 1.3, 0.05)  # framework overhead on top of the waits
 
 

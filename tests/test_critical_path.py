@@ -72,3 +72,11 @@ def test_a_pool_serialises_a_stage_into_waves() -> None:
     scenario = make_scenario(latency={"market_data": {"ttft_ms": 10}})  # 8 fetch calls, nothing else waits
     assert pool_limited_seconds(scenario, 8) == pytest.approx(0.010)
     assert pool_limited_seconds(scenario, 3) == pytest.approx(0.030)  # ceil(8 / 3) waves
+
+
+def test_a_connection_limit_spreads_a_stage_over_the_connections() -> None:
+    """40 market-data calls of 300 ms through 10 connections cannot take less than 4 x 300 ms."""
+    scenario = make_scenario(tickers=[f"T{i:02d}" for i in range(10)], latency={"market_data": {"ttft_ms": 300}})
+    unlimited, limited = critical_path(scenario), critical_path(scenario, connections=10)
+    assert limited.wall_s - unlimited.wall_s == pytest.approx(1.2 - 0.3)
+    assert critical_path(scenario, connections=100).wall_s == pytest.approx(unlimited.wall_s)

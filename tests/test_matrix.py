@@ -104,3 +104,15 @@ def test_pools_that_would_run_alike_are_measured_once(monkeypatch: pytest.Monkey
     assert matrix.distinct_pools(("default", "fanout", "32"), 4) == [("default", ["fanout", "32"])]
     assert matrix.distinct_pools(("default", "fanout", "32"), 20) == [("default", []), ("fanout", ["32"])]
     assert matrix.distinct_pools(("default", "fanout", "32"), 100) == [("default", []), ("fanout", []), ("32", [])]
+
+
+def test_over_loopback_the_fanout_sweep_also_runs_over_respx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two transports side by side in one run: each loopback fan-out case has a respx twin of its own name."""
+    monkeypatch.setenv("AGNO_BENCH_TRANSPORT", "respx")
+    over_respx = [c for c in expand(PROFILES["default"], SHIPPED) if c.group == "fanout"]
+    monkeypatch.setenv("AGNO_BENCH_TRANSPORT", "loopback")
+    both = [c for c in expand(PROFILES["default"], SHIPPED) if c.group == "fanout"]
+    twins = [c for c in both if c.transport == "respx"]
+    assert len(both) == 2 * len(over_respx) and len(twins) == len(over_respx)
+    assert all(c.scenario.name.endswith("@respx") and c.connection_limit is None for c in twins)
+    assert {c.connection_limit for c in both if c.transport is None} == {100}

@@ -6,6 +6,7 @@ conditional (the primary comparisons split) and inconclusive (unclear, too few v
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from benchmarks import equivalence
 from benchmarks.claims import CLAIMS, REGISTRY, decide_all
 from benchmarks.claims.base import Evidence, ladder
 from benchmarks.claims.c1_threads_speedup import decide as decide_c1
+from benchmarks.claims.c1_threads_speedup import taskgroup_limit, threads_limit
 from benchmarks.claims.c2_memory import decide_per_operation, decide_reduction
 from benchmarks.claims.c3_python312 import decide_cited, decide_workflow
 from benchmarks.claims.c4_gather import decide as decide_c4
@@ -103,6 +105,23 @@ def test_c1_sweep_is_context_stated_as_a_fitted_relation() -> None:
     verdict = decide_c1(run(cases))
     assert verdict.verdict == "refuted"  # the sweep's 2x+ cases do not vote
     assert "calls per pool thread" in verdict.condition and "reaching 2x" in verdict.condition
+
+
+def test_c1_says_which_limit_bounded_each_variant() -> None:
+    """Over respx threads wait on their pool and taskgroup on nothing; over loopback at 400 calls the 100
+    connections bound taskgroup too, and a 32-thread pool is still smaller than the connection pool."""
+    results = _c1({"3.12": 1.15})
+    verdict = decide_c1(results)
+    assert "Bounded by: threads, the thread pool; taskgroup, nothing" in verdict.condition
+    for variant, scale in (("threads", 3.0), ("taskgroup", 1.0)):
+        swept = case("fanout-100", variant, scale, fanout=400, max_workers=32)
+        results.cases.append(replace(swept, transport="loopback", max_connections=100))
+    verdict = decide_c1(results)
+    assert "the connection pool bounded taskgroup too in fanout-100" in verdict.condition
+    (swept_row,) = [e for e in verdict.evidence if e.facts["scenario"] == "fanout-100"]
+    assert swept_row.facts["threads_limit"] == "the thread pool (32)"
+    assert swept_row.facts["taskgroup_limit"] == "the connection pool (100)"
+    assert threads_limit(200, 100) == "the connection pool (100)" and taskgroup_limit(20, 100).startswith("nothing")
 
 
 def test_c1_is_decided_on_its_named_primaries_only() -> None:

@@ -78,8 +78,15 @@ def decide(results: RunResults) -> Verdict:
             "max_workers": case.max_workers,
             "calls_per_thread": case.fanout / workers,
             "pool_model_ratio": _pool_model(case),
+            "transport": case.transport,
+            "max_connections": case.max_connections,
+            "threads_limit": threads_limit(workers, case.max_connections),
+            "taskgroup_limit": taskgroup_limit(case.fanout, case.max_connections),
         }
-        label = f"{case.scenario}, pool {facts['pool']} ({case.fanout} calls, {case.max_workers} threads)"
+        connections = f", {case.max_connections} connections" if case.max_connections else ""
+        over = f" [{case.transport}]" if case.transport != "respx" or case.params.get("transport") else ""
+        sizes = f"{case.fanout} calls, {case.max_workers} threads{connections}"
+        label = f"{case.scenario}, pool {facts['pool']} ({sizes}){over}"
         row = from_comparison(
             label, case.python, compare(case, reference), lambda e: support(e, THRESHOLD), facts, primary
         )
@@ -108,9 +115,40 @@ def decide(results: RunResults) -> Verdict:
     }
     if sweep:
         conditions = {outcome: f"{text}. Sweep: {sweep}" for outcome, text in conditions.items()}
+    limits = limits_text(evidence)
+    conditions = {outcome: f"{text}. {limits}" for outcome, text in conditions.items()}
     above_five = [e for e in where(evidence, "yes") if e.low is not None and e.low > 5]
     extra = f"{len(above_five)} primary comparison(s) exceed 5x" if above_five else ""
     return decided(CLAIM, evidence, headline, figure_text, conditions, HIERARCHICAL, extra)
+
+
+def threads_limit(workers: int, connections: int | None) -> str:
+    """What bounds the calls threads has waiting at once: its thread pool, or the connection pool if smaller."""
+    if connections is not None and connections < workers:
+        return f"the connection pool ({connections})"
+    return f"the thread pool ({workers})"
+
+
+def taskgroup_limit(fanout: int, connections: int | None) -> str:
+    """What bounds taskgroup's calls at once: the connection pool when the fan-out exceeds it, else nothing."""
+    if connections is not None and fanout > connections:
+        return f"the connection pool ({connections})"
+    return "nothing (every call at once)"
+
+
+def limits_text(evidence: list[Evidence]) -> str:
+    """Which limit bounded each variant in the primary comparisons (and, where it differs, the sweep)."""
+    timed = [e for e in evidence if e.facts.get("kind") != "instructions" and "threads_limit" in e.facts]
+    primary = [e for e in timed if e.primary] or timed
+
+    def named(key: str, rows: list[Evidence]) -> str:
+        return " or ".join(sorted({str(e.facts[key]).split(" (")[0] for e in rows}))
+
+    text = f"Bounded by: threads, {named('threads_limit', primary)}; taskgroup, {named('taskgroup_limit', primary)}"
+    pooled = [e for e in timed if "connection pool" in str(e.facts["taskgroup_limit"])]
+    if pooled:
+        text += f"; the connection pool bounded taskgroup too in {labels(pooled)}"
+    return text
 
 
 def _pool_model(case: CaseResult) -> float | None:
