@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 from benchmarks.equivalence import differences, observe
 from benchmarks.matrix import EVERYDAY_VARIANTS, with_fanout, with_latency
 from scenarios import shipped_scenarios
-from scenarios.mock import open_mock, selected_transport
+from scenarios.mock import selected_transport
 from scenarios.mock.loopback import LoopbackMock
 from scenarios.model import MARKET_DATA_KINDS, Distribution, Failure, LatencyModel, Scenario
 from scenarios.network_guard import NetworkEscape, network_guard
@@ -112,7 +111,7 @@ def test_a_server_that_dies_fails_validation_with_that_reason() -> None:
         validate(session.run())
         assert isinstance(session.mock, LoopbackMock) and session.mock.pid is not None
         os.kill(session.mock.pid, signal.SIGKILL)
-        time.sleep(0.2)
+        assert _gone(session.mock.pid)
         with pytest.raises(ValidationFailed, match="loopback mock server"):
             validate(session.run())
 
@@ -126,41 +125,50 @@ def _gone(pid: int, within_s: float = 10.0) -> bool:
     return False
 
 
-def test_the_server_is_gone_after_a_normal_exit_and_after_a_failed_run() -> None:
-    mock = open_mock(_zero("alone"), "loopback")
-    assert isinstance(mock, LoopbackMock)
-    with mock:
-        pid = mock.pid
-    assert pid is not None and _gone(pid)
-    with (
-        pytest.raises(RuntimeError, match="boom"),
-        ScenarioSession(_zero("alone"), "gather", transport="loopback") as s,
-    ):
-        assert isinstance(s.mock, LoopbackMock)
-        pid = s.mock.pid
-        raise RuntimeError("boom")
-    assert pid is not None and _gone(pid)
+CLIENT = """
+import os, signal, sys, time
+from benchmarks.matrix import with_latency
+from scenarios import shipped_scenarios
+from scenarios.runner import ScenarioSession
+with ScenarioSession(with_latency(shipped_scenarios()["alone"], "zero"), "gather", transport="loopback") as session:
+    session.run()
+    print(session.mock.pid, flush=True)
+    if sys.argv[1] == "fail":
+        raise RuntimeError("a failed run")
+    if sys.argv[1] == "wait":
+        time.sleep(60)
+"""
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
-def test_the_server_is_gone_after_its_client_is_interrupted_or_killed(how: signal.Signals) -> None:
-    client = textwrap.dedent(
-        """
-        import sys, time
-        from benchmarks.matrix import with_latency
-        from scenarios import shipped_scenarios
-        from scenarios.mock.loopback import LoopbackMock
-        with LoopbackMock(with_latency(shipped_scenarios()["alone"], "zero")) as mock:
-            print(mock.pid, flush=True)
-            time.sleep(60)
-        """
+@pytest.mark.parametrize(
+    ("how", "signum"), [("exit", None), ("fail", None), ("wait", signal.SIGINT), ("wait", signal.SIGKILL)]
+)
+def test_no_server_outlives_its_client(how: str, signum: signal.Signals | None) -> None:
+    """After a normal exit, a failed run, Ctrl-C or a kill of the measuring process, its server is gone."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLIENT, how], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    process = subprocess.Popen([sys.executable, "-c", client], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     pid = int(process.stdout.readline())
-    os.kill(process.pid, how)
-    process.wait(timeout=20)
-    assert _gone(pid), f"the loopback server {pid} outlived its client ({how.name})"
+    if signum is not None:
+        os.kill(process.pid, signum)
+    process.wait(timeout=30)
+    assert _gone(pid), f"the loopback server {pid} outlived its client ({how}, {signum})"
+
+
+def test_one_server_serves_a_process_and_a_dead_one_is_replaced() -> None:
+    with ScenarioSession(_zero("alone"), "gather", transport="loopback") as first:
+        validate(first.run())
+    with ScenarioSession(_zero("report-5"), "taskgroup", transport="loopback") as second:
+        validate(second.run())
+    assert isinstance(first.mock, LoopbackMock) and isinstance(second.mock, LoopbackMock)
+    pid = second.mock.pid
+    assert pid is not None and first.mock.pid == pid
+    os.kill(pid, signal.SIGKILL)
+    assert _gone(pid)
+    with ScenarioSession(_zero("alone"), "gather", transport="loopback") as third:
+        validate(third.run())
+    assert isinstance(third.mock, LoopbackMock) and third.mock.pid != pid
 
 
 def test_the_guard_lets_loopback_through_and_nothing_else() -> None:

@@ -2,15 +2,18 @@
 
     python -m scenarios.mock.loopback_server      (started by scenarios.mock.loopback.LoopbackMock)
 
-Reads its scenario (length-prefixed pickle) from stdin, binds an ephemeral port on 127.0.0.1, prints
-`{"port": N}` on stdout, and serves until stdin closes (its parent is gone, however it ended), SIGTERM
-or SIGINT. Built on aiohttp's server: a handler sees its connection's transport, so the server can drop a
-connection mid-stream and reset one (SO_LINGER 0), and with `handler_cancellation` a handler is cancelled
-when its client goes away, which is how a request the client abandoned is logged `cancelled`.
+Reads a secret token from stdin (one line), binds an ephemeral port on 127.0.0.1, prints `{"port": N}` on
+stdout, and serves until stdin closes (its parent is gone, however it ended), SIGTERM or SIGINT. One server
+serves a whole measuring process: each run's `reset` carries the scenario it mocks (a pickle, accepted only
+with the token, which only the parent holds).
 
-Control routes (under /__mock/): `alive`, `reset` (a fresh log and CPU baseline for the next run), `log`
-(the run's request records and marks, once every request has settled or `settle` seconds passed, and the
-server's CPU time since the reset).
+Built on aiohttp's server: a handler sees its connection's transport, so the server can drop a connection
+mid-stream and reset one (SO_LINGER 0), and with `handler_cancellation` a handler is cancelled when its
+client goes away, which is how a request the client abandoned is logged `cancelled`.
+
+Control routes (under /__mock/): `alive`, `reset` (the next run's scenario, a fresh log and CPU baseline),
+`log` (the run's request records and marks, once every request has settled or `settle` seconds passed, and
+the server's CPU time since the reset).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import struct
 import sys
 import time
 from dataclasses import asdict
-from typing import Any
 
 from aiohttp import web
 
@@ -39,19 +41,14 @@ HOLD_S = 3600.0  # a `timeout` fault holds its answer until the client gives up 
 BACKLOG = 4096  # the users sweep opens thousands of connections at once
 
 
-def read_scenario(stream: Any) -> Scenario:
-    (size,) = struct.unpack(">Q", stream.read(8))
-    scenario = pickle.loads(stream.read(size))
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"expected a Scenario on stdin, got {type(scenario).__name__}")
-    return scenario
+TOKEN_HEADER = "X-Mock-Token"
 
 
 class LoopbackApp:
-    def __init__(self, scenario: Scenario, port: int) -> None:
-        base = f"http://{HOST}:{port}"
-        self.base = base
-        self.routes = MockRoutes(scenario, base + LLM_PREFIX, base + MARKET_DATA_PREFIX)
+    def __init__(self, port: int, token: str) -> None:
+        self.base = f"http://{HOST}:{port}"
+        self.token = token
+        self.routes: MockRoutes | None = None  # set by the first reset
         self.cpu_at_reset = time.process_time()
 
     def app(self) -> web.Application:
@@ -66,13 +63,20 @@ class LoopbackApp:
         return web.json_response({"alive": True})
 
     async def reset(self, request: web.Request) -> web.Response:
-        self.routes.reset()
+        if request.headers.get(TOKEN_HEADER) != self.token:
+            return web.json_response({"error": "a reset needs the token its parent was given"}, status=403)
+        scenario = pickle.loads(await request.read())
+        if not isinstance(scenario, Scenario):
+            return web.json_response({"error": f"not a Scenario: {type(scenario).__name__}"}, status=400)
+        self.routes = MockRoutes(scenario, self.base + LLM_PREFIX, self.base + MARKET_DATA_PREFIX)
         self.cpu_at_reset = time.process_time()
         return web.json_response({"reset": True})
 
     async def log(self, request: web.Request) -> web.Response:
         """The run's log once nothing is pending (a cancelled request settles when its handler is cancelled,
         a moment after the client closed the connection) or after `settle` seconds."""
+        if self.routes is None:
+            return web.json_response({"error": "no run since the server started"}, status=409)
         deadline = time.monotonic() + float(request.query.get("settle", "5"))
         log = self.routes.log
         while log.pending and time.monotonic() < deadline:  # noqa: ASYNC110  # settled from other handlers' tasks
@@ -90,11 +94,14 @@ class LoopbackApp:
     async def answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         url = self.base + request.rel_url.path
+        routes = self.routes
+        if routes is None:
+            return web.json_response({"error": {"message": "no scenario yet", "type": "mock_error"}}, status=503)
         try:
-            routed = self.routes.handle(request.method, url, request.headers, body)
+            routed = routes.handle(request.method, url, request.headers, body)
         except UnmatchedRequest as exc:
             return web.json_response({"error": {"message": str(exc), "type": "mock_error"}}, status=404)
-        record, reply = routed.record, routed.reply
+        record, reply, log = routed.record, routed.reply, routes.log
         holding = False  # a held `timeout` answer ends when the client gives up: that is its failure
         try:
             if routed.gate is not None:
@@ -105,32 +112,34 @@ class LoopbackApp:
                 await asyncio.sleep(HOLD_S)
                 raise web.HTTPGatewayTimeout()
             if reply.fault == "reset":
-                self.routes.log.settle(record, "failed")
+                log.settle(record, "failed")
                 _reset(request)
                 raise web.HTTPInternalServerError()  # not sent: the connection is already gone
             if reply.chunks:
-                return await self._stream(request, record, reply)
+                return await self._stream(request, routes, record, reply)
             if reply.fault == "drop":
-                self.routes.log.settle(record, "failed")
+                log.settle(record, "failed")
                 _drop(request)
                 raise web.HTTPInternalServerError()  # not sent
-            self.routes.log.settle(record, reply.outcome(), reply.status)
+            log.settle(record, reply.outcome(), reply.status)
             return web.Response(status=reply.status, body=reply.body, content_type=reply.content_type)
         except asyncio.CancelledError:
-            self.routes.log.settle(record, "failed" if holding else "cancelled")
+            log.settle(record, "failed" if holding else "cancelled")
             raise
 
-    async def _stream(self, request: web.Request, record: RequestRecord, reply: Reply) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, routes: MockRoutes, record: RequestRecord, reply: Reply
+    ) -> web.StreamResponse:
         response = web.StreamResponse(status=reply.status, headers={"content-type": reply.content_type})
         await response.prepare(request)
         for index, chunk in enumerate(reply.chunks):
             if index:
                 await asyncio.sleep(reply.gap_s[index])
             if not reply.fault:
-                self.routes.last_chunk_marks(record, index, len(reply.chunks))
+                routes.last_chunk_marks(record, index, len(reply.chunks))
             await response.write(chunk)
         if reply.fault == "drop":
-            self.routes.log.settle(record, "failed")
+            routes.log.settle(record, "failed")
             _drop(request)
             return response
         await response.write_eof()
@@ -154,13 +163,13 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
-async def serve(scenario: Scenario) -> None:
+async def serve(token: str) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     sock.listen(BACKLOG)
     port = sock.getsockname()[1]
-    runner = web.AppRunner(LoopbackApp(scenario, port).app(), handler_cancellation=True, access_log=None)
+    runner = web.AppRunner(LoopbackApp(port, token).app(), handler_cancellation=True, access_log=None)
     await runner.setup()
     site = web.SockSite(runner, sock, backlog=BACKLOG)
     await site.start()
@@ -179,8 +188,11 @@ async def serve(scenario: Scenario) -> None:
 
 
 def main() -> int:
-    scenario = read_scenario(sys.stdin.buffer)
-    asyncio.run(serve(scenario))
+    token = sys.stdin.buffer.readline().decode().strip()
+    if not token:
+        print("expected a token on stdin", file=sys.stderr)
+        return 2
+    asyncio.run(serve(token))
     return 0
 
 
