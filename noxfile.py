@@ -15,7 +15,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchmarks.cli import BenchOptions, BenchOptionsError, parse_bench_options, parse_gate_options
+from benchmarks.cli import BenchOptions, BenchOptionsError, openai_constraints, parse_bench_options, parse_gate_options
 from benchmarks.interpreters import SUPPORTED_PYTHONS, survey
 from benchmarks.run_dir import REPORTS_ROOT, new_run_id, point_latest, write_manifest
 
@@ -50,14 +50,14 @@ def _posargs(session: nox.Session) -> list[str]:
 def tests(session: nox.Session) -> None:
     """The unit and behaviour tests, on each interpreter."""
     _check_interpreters(session)
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test]", "-c", openai_constraints())
     session.run("pytest", *_posargs(session), env={"AGNO_TELEMETRY": "false"})
 
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check), pyright, and the GitHub workflow against GitHub's schema."""
-    session.install("-e", ".[lint]")
+    session.install("-e", ".[lint]", "-c", openai_constraints())
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("pyright")
@@ -71,7 +71,7 @@ def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
     except BenchOptionsError as exc:
         session.error(str(exc))
     _check_interpreters(session)
-    session.install("-e", ".")
+    session.install("-e", ".", "-c", openai_constraints(options.openai))
     run_dir = REPORTS_ROOT / RUN_ID
     write_manifest(
         run_dir,
@@ -81,6 +81,7 @@ def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
         options=list(session.posargs),
         interpreters=_SURVEY.to_json(),
         transport=options.transport,
+        openai=options.openai,
     )
     return options, run_dir
 
@@ -96,15 +97,17 @@ ENV_MARK = "bench-run-id"  # which nox invocation last prepared a bench environm
 @nox.session(python=FOUND_PYTHONS, default=False)
 def bench_env(session: nox.Session) -> None:
     """The project installed for one interpreter; `bench` runs its workers (not meant to be run alone)."""
+    line = "2"
     try:  # bad options fail here, before anything is installed (bench_env serves bench and gate alike)
-        parse_bench_options(list(session.posargs))
+        line = parse_bench_options(list(session.posargs)).openai
     except BenchOptionsError as exc:
         try:
             parse_gate_options(list(session.posargs))
         except BenchOptionsError:
             session.error(str(exc))
     _check_interpreters(session)
-    session.install("-e", ".")
+    # The SDK line asked for (pip moves an existing environment between lines; the gate always gets 2.x).
+    session.install("-e", ".", "-c", openai_constraints(line))
     Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
 
 
@@ -156,6 +159,7 @@ def bench(session: nox.Session) -> None:
         options=list(session.posargs),
         interpreters=_SURVEY.to_json(),
         transport=options.transport,
+        openai=options.openai,
     )
     command = [next(iter(pythons.values())), "-m", "benchmarks.bench", "--bench-profile", options.profile]
     session.run(
@@ -204,6 +208,6 @@ def report(session: nox.Session) -> None:
 
     nox -s report -- reports/<run-id>      (default: reports/latest)
     """
-    session.install("-e", ".")
+    session.install("-e", ".", "-c", openai_constraints())
     run_dir = session.posargs[0] if session.posargs else str(REPORTS_ROOT / "latest")
     session.run("python", "-m", "benchmarks.report", run_dir)

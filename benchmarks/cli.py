@@ -18,6 +18,13 @@ from scenarios.transport import TRANSPORTS
 from workflow.variants import REGISTRY
 
 PROFILE_NAMES = ("quick", "default", "full")
+OPENAI_LINES = ("2", "3")  # constraints/openai-<line>.txt
+CONSTRAINTS = Path(__file__).resolve().parent.parent / "constraints"
+
+
+def openai_constraints(line: str = "2") -> str:
+    """The constraints file pinning the openai SDK line an environment gets."""
+    return str(CONSTRAINTS / f"openai-{line}.txt")
 
 
 class BenchOptionsError(ValueError):
@@ -33,6 +40,7 @@ class BenchOptions:
     pythons: tuple[str, ...] = ()  # narrow `nox -s bench` to these interpreters; () = every supported one
     scenario_files: tuple[str, ...] = ()  # a user's own scenario files, as absolute paths
     transport: str = "respx"  # how the mock is reached: respx (inside the client) or loopback (real sockets)
+    openai: str = "2"  # the openai SDK line the bench environments get (constraints/openai-<line>.txt)
 
     def variant_filters(self) -> list[str]:
         return [arg for variant in self.variants for arg in ("--variant", variant)]
@@ -56,6 +64,7 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     parser.add_argument("--python", action="append", default=[], choices=SUPPORTED_PYTHONS)
     parser.add_argument("--scenario-file", action="append", default=[])
     parser.add_argument("--transport", choices=TRANSPORTS, default="respx")
+    parser.add_argument("--openai", choices=OPENAI_LINES, default="2")
     try:
         args, unknown = parser.parse_known_args(posargs)
     except argparse.ArgumentError as exc:
@@ -63,7 +72,7 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     if unknown:
         raise BenchOptionsError(
             f"unknown option(s) {unknown}; use --quick | --full, --python X.Y, --scenario NAME, --variant NAME, "
-            "--scenario-file PATH, --transport respx|loopback, --strict-interpreters"
+            "--scenario-file PATH, --transport respx|loopback, --openai 2|3, --strict-interpreters"
         )
     name = "quick" if args.quick else "full" if args.full else "default"
     files = tuple(str(Path(path).absolute()) for path in args.scenario_file)
@@ -75,6 +84,7 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
         tuple(args.python),
         files,
         args.transport,
+        args.openai,
     )
     check_names(options)
     return options

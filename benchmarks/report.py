@@ -84,8 +84,10 @@ def run_conditions(results: RunResults) -> str:
     profile = manifest.get("profile", "?")
     pythons = ", ".join(results.pythons) or "none"
     transport = str(manifest.get("transport", "respx"))
+    line = str(manifest.get("openai_line", "2"))
     return (
-        f"Profile {profile}; Python {pythons}; LLM and market-data APIs {TRANSPORT_TEXT.get(transport, transport)}, "
+        f"Profile {profile}; Python {pythons}; openai SDK {line}.x (the versions are in the table below); "
+        f"LLM and market-data APIs {TRANSPORT_TEXT.get(transport, transport)}, "
         "with the latency of each scenario file; one machine, measured in one run: speed in interleaved rounds "
         "(every case once per round in each worker process, order shuffled per round, worker processes alternating "
         "between interpreters), never two timed things at once; options: "

@@ -53,6 +53,7 @@ def write_manifest(
     options: list[str],
     interpreters: dict[str, dict[str, str]] | None = None,
     transport: str = "respx",
+    openai: str = "2",
 ) -> None:
     """What the run was asked to do, including the interpreters it could not find (and, probed, why)."""
     atomic_write_json(
@@ -65,6 +66,7 @@ def write_manifest(
             "interpreters": interpreters or {},
             "options": options,
             "transport": transport,
+            "openai_line": openai,
         },
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks import speed, users
-from benchmarks.cli import BenchOptionsError, parse_bench_options
+from benchmarks.cli import BenchOptionsError, openai_constraints, parse_bench_options
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, BenchCase, expand, on_interpreter
 from benchmarks.results import load_run
 from scenarios import own_scenarios
@@ -105,6 +105,15 @@ def test_the_transport_option_reaches_the_driver_and_a_bad_one_is_named() -> Non
     assert parse_bench_options(["--transport", "loopback"]).filters()[-2:] == ["--transport", "loopback"]
     with pytest.raises(BenchOptionsError, match="carrier-pigeon"):
         parse_bench_options(["--transport", "carrier-pigeon"])
+
+
+def test_the_openai_line_picks_a_constraints_file_that_exists() -> None:
+    assert parse_bench_options([]).openai == "2"
+    assert parse_bench_options(["--openai", "3"]).openai == "3"
+    for line in ("2", "3"):
+        assert f"openai>={line}" in Path(openai_constraints(line)).read_text()
+    with pytest.raises(BenchOptionsError, match="'4'"):
+        parse_bench_options(["--openai", "4"])
 
 
 def test_bench_options() -> None:
