@@ -26,7 +26,7 @@ from benchmarks.matrix import PROFILES, VARIANTS
 from benchmarks.run_dir import atomic_write_json
 from benchmarks.suites import EQUIVALENCE
 from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
-from scenarios.mock import add_transport_option
+from scenarios.mock import add_transport_option, selected_transport
 from scenarios.runner import Execution, execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunCompleted, RunError
@@ -136,7 +136,13 @@ def main(argv: list[str] | None = None) -> int:
                 status.update(f"Python {python_tag()} equivalence: {name}/{variant}")
                 observed[variant] = observe(execute(known[name], variant))
             scenarios[name] = compare(observed)
-    atomic_write_json(path, {"python": python_tag(), "reference": REFERENCE, "scenarios": scenarios})
+    document = {
+        "python": python_tag(),
+        "transport": selected_transport(),
+        "reference": REFERENCE,
+        "scenarios": scenarios,
+    }
+    atomic_write_json(path, document)
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(render(scenarios))
     console.print(f"wrote {path}")

@@ -50,7 +50,7 @@ from benchmarks.suite_results import parse_memory
 from benchmarks.suites import MEMORY
 from benchmarks.summary import render_memory_table
 from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scenarios
-from scenarios.mock import InFlightGate, MockServer, Transport
+from scenarios.mock import InFlightGate, MockServer, Transport, select_transport, selected_transport
 from scenarios.model import load_scenario
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
@@ -328,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scenario-file", action="append", default=[], help="also your own scenario (repeatable)")
     args = parser.parse_args(argv)
+    if selected_transport() != MEMORY_TRANSPORT and not args.worker:
+        print(f"memory: measured over {MEMORY_TRANSPORT}, whatever --transport says (its gate lives in the client)")
+    select_transport(MEMORY_TRANSPORT)  # what its results' metadata records, and its workers inherit
     if args.worker:
         variant = args.variant[0]
         if args.scenario_file:
