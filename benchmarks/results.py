@@ -203,6 +203,10 @@ def load_run(run_dir: Path) -> RunResults:
 
 
 def _load_speed(results: RunResults, python: str, path: Path) -> None:
+    failures = SPEED.failures_path(results.run_dir, python)
+    if failures.exists():
+        for case, why in sorted(_read_json(failures).items()):
+            results.notes.append(f"speed: {case} on Python {python} has no number: a run failed validation ({why})")
     samples = _read_speed_samples(SPEED.samples_path(results.run_dir, python), results.notes)
     environment, cases = _read_suite(path, python, samples)
     results.environments[python] = environment

@@ -119,16 +119,36 @@ def round_order(cases: Sequence[BenchCase], seed: int, worker: int, round_index:
 
 def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Callable[[dict[str, Any]], None]) -> None:
     """Warm up every case, then run rounds until `plan.rounds` undisturbed ones (or the extra rounds run out),
-    calling `emit(record)` for every measured value and at the end of every round."""
+    calling `emit(record)` for every measured value and at the end of every round. A run that fails validation
+    stops the worker, except over loopback, where real sockets can fail under load (a pool wait, a broken
+    connection): that case is reported failed with its reason and left out of the remaining rounds."""
+    failed: set[str] = set()
+
+    def run(case: BenchCase, warmup: bool = False) -> Execution | None:
+        try:
+            return _run_validated(case, warmup)
+        except ValidationFailed as exc:
+            what = f"benchmark {case.name}{' (warm-up)' if warmup else ''}: {exc}"
+            if case.runs_over != "loopback":
+                print(what, file=sys.stderr, flush=True)
+                sys.exit(VALIDATION_EXIT_CODE)
+            failed.add(case.name)
+            emit({"kind": "case_failed", "case": case.name, "reason": what})
+            return None
+
     for case in cases:
-        _run_validated(case, warmup=True)
+        run(case, warmup=True)
     clean = 0
     round_index = 0
     while clean < plan.rounds and round_index < plan.rounds + plan.max_extra_rounds:
         worst = 0.0
         for case, repeat in round_order(cases, plan.seed, worker, round_index):
+            if case.name in failed:
+                continue
             with StealMeter() as steal:
-                execution = _run_validated(case)
+                execution = run(case)
+            if execution is None:
+                continue
             emit(
                 {
                     "kind": "value",
@@ -151,7 +171,7 @@ def work(cases: Sequence[BenchCase], plan: Plan, worker: int, emit: Callable[[di
 
 
 def _run_validated(case: BenchCase, warmup: bool = False) -> Execution:
-    """One run, validated; a run that fails stops the worker (and so the suite) naming the case."""
+    """One run, validated (ValidationFailed if it fails)."""
     scenario = with_latency(case.scenario, "zero") if warmup else case.scenario
     with ScenarioSession(scenario, case.variant, transport=case.transport) as session:
         if session.is_async:
@@ -163,11 +183,7 @@ def _run_validated(case: BenchCase, warmup: bool = False) -> Execution:
                 loop.close()
         else:
             execution = session.run()
-    try:
-        validate(execution)
-    except ValidationFailed as exc:
-        print(f"benchmark {case.name}{' (warm-up)' if warmup else ''}: {exc}", file=sys.stderr, flush=True)
-        sys.exit(VALIDATION_EXIT_CODE)
+    validate(execution)
     return execution
 
 
@@ -209,6 +225,7 @@ class InterpreterResults:
     case_metadata: dict[str, dict[str, str | int | float]] = field(default_factory=dict)
     runs: dict[str, list[pyperf.Run]] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # case -> why its runs failed (loopback): no number
 
     def add_worker(self, worker: int, records: list[dict[str, Any]], run_meta: dict[str, Any]) -> None:
         """One worker's records: its start (metadata of the interpreter and of every case), values, rounds."""
@@ -218,7 +235,14 @@ class InterpreterResults:
                 self.metadata, self.case_metadata = record["metadata"], record["cases"]
             elif record["kind"] == "value":
                 by_case.setdefault(record["case"], []).append(record)
+            elif record["kind"] == "case_failed":
+                self.failed.setdefault(record["case"], f"worker {worker + 1}: {record['reason']}")
+        for name in self.failed:  # a failed case keeps no value, from this worker or an earlier one
+            self.runs.pop(name, None)
+            self.samples = [sample for sample in self.samples if sample["benchmark"] != name]
         for name in self.case_metadata:
+            if name in self.failed:
+                continue
             values = by_case.get(name, [])
             if not values:
                 raise SpeedSuiteFailed(f"worker {worker + 1} on Python {self.python} returned no value for {name}")
@@ -254,6 +278,8 @@ class InterpreterResults:
         write_pyperf_suite(path, [pyperf.Benchmark(runs) for runs in self.runs.values()])
         lines = "".join(json.dumps(sample) + "\n" for sample in self.samples)
         atomic_write_text(SPEED.samples_path(run_dir, self.python), lines)
+        if self.failed:
+            atomic_write_json(SPEED.failures_path(run_dir, self.python), self.failed)
         return path
 
 
@@ -347,7 +373,11 @@ def _spawn(
         assert process.stdout is not None
         ended = False
         for line in process.stdout:
-            record = json.loads(line)
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # something else wrote to the worker's stdout: shown, not parsed
+                print(f"worker {worker + 1} ({python}): {line.rstrip()}", file=sys.stderr, flush=True)
+                continue
             ended = ended or record["kind"] == "end"
             yield record
         code = process.wait()

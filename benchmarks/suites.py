@@ -50,9 +50,13 @@ class Suite:
     def samples_path(self, run_dir: Path, label: str) -> Path:
         return raw_dir(run_dir) / f"{label}{self.suffix}.samples.jsonl"
 
+    def failures_path(self, run_dir: Path, label: str) -> Path:
+        """Cases whose runs failed over loopback and so have no number: case -> why (written only if any)."""
+        return raw_dir(run_dir) / f"{label}{self.suffix}.failures.json"
+
     def files(self, label: str) -> tuple[str, ...]:
         """The raw file names this suite owns for `label` (what a re-used run id must not keep)."""
-        names = (f"{label}{self.suffix}.json",)
+        names = (f"{label}{self.suffix}.json", f"{label}{self.suffix}.failures.json")
         return names + ((f"{label}{self.suffix}.samples.jsonl",) if self.samples else ())
 
     def found(self, run_dir: Path) -> list[tuple[str, Path]]:

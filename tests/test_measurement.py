@@ -17,6 +17,7 @@ from benchmarks.cli import BenchOptionsError, openai_constraints, parse_bench_op
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, BenchCase, expand, on_interpreter
 from benchmarks.results import load_run
 from scenarios import own_scenarios
+from scenarios.runner import Turn
 from tests.conftest import SHIPPED, make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,36 @@ def test_a_validation_failure_aborts_the_measurement(capsys: pytest.CaptureFixtu
     message = capsys.readouterr().err
     assert "benchmark broken/taskgroup" in message and "routed to" in message
     assert emitted == []  # nothing recorded from the broken run, not even its warm-up
+
+
+def test_over_loopback_a_failing_case_is_reported_and_dropped_and_the_others_measured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Real sockets can fail under load: that case gets no number and its reason, the run goes on."""
+    ok = BenchCase("ok/taskgroup", SHIPPED["report-5"], "taskgroup", "scenario", transport="loopback")
+    broken = replace(_broken_case(), transport="loopback")
+    broken = replace(broken, scenario=replace(broken.scenario, content_hash="abc"))
+    monkeypatch.setattr(speed, "_run_validated", lambda case, warmup=False: _fake_run(case))
+    emitted: list[dict[str, Any]] = []
+    speed.work([ok, broken], speed.Plan(1, 2), 0, emitted.append)
+    assert [r["case"] for r in emitted if r["kind"] == "case_failed"] == ["broken/taskgroup"]  # once, at warm-up
+    assert {r["case"] for r in emitted if r["kind"] == "value"} == {"ok/taskgroup"}
+
+    results = speed.InterpreterResults("3.12")
+    cases = {case.name: speed.case_metadata(case) for case in (ok, broken)}
+    start = {"kind": "start", "metadata": speed.environment(), "cases": cases}
+    results.add_worker(0, [start, *emitted], {})
+    results.write(tmp_path)
+    assert set(results.runs) == {"ok/taskgroup"} and results.failed.keys() == {"broken/taskgroup"}
+    notes = load_run(tmp_path).notes
+    assert any("broken/taskgroup on Python 3.12 has no number" in note for note in notes), notes
+
+
+def _fake_run(case: BenchCase) -> speed.Execution:
+    if case.name.startswith("broken"):
+        raise speed.ValidationFailed(case.name, case.variant, ["a connection was reset"])
+    turn = Turn(events=(), wall_s=0.1, first_chunk_s=0.05, cpu_s=0.01)
+    return speed.Execution(case.scenario, case.variant, (turn,), (), (), ())
 
 
 def _cases() -> list[BenchCase]:

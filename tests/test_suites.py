@@ -25,5 +25,5 @@ def test_a_suite_finds_its_own_files_only(tmp_path: Path) -> None:
         (raw / name).write_text("{}")
     assert [label for label, _ in SPEED.found(tmp_path)] == ["3.12"]  # not users', not the gate's side label
     assert [label for label, _ in REGISTRY["memory"].found(tmp_path)] == ["3.13"]
-    assert SPEED.files("3.12") == ("3.12.json", "3.12.samples.jsonl")
+    assert SPEED.files("3.12") == ("3.12.json", "3.12.failures.json", "3.12.samples.jsonl")
     assert REGISTRY["users"].path(tmp_path, "3.11") == raw / "3.11.users.json"
