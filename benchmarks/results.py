@@ -42,6 +42,7 @@ class Sample:
     repeat: int = 0  # cheap cases run several times per round
     run_queue: float | None = None  # share of the value's time its thread waited for a CPU (None: not recorded)
     cpu_s: float | None = None  # the process's CPU time over the run, every thread (None: not recorded)
+    server_cpu_s: float | None = None  # the loopback server's CPU time over the run (None: respx, or not recorded)
 
     @property
     def idle_s(self) -> float | None:
@@ -125,6 +126,18 @@ class CaseResult:
     def efficiency(self) -> float:
         """critical-path bound / median: 1.0 would be a variant with zero overhead."""
         return self.critical_path_s / self.median_s if self.median_s > 0 else float("nan")
+
+    @property
+    def cpu_median_s(self) -> float | None:
+        """Median CPU time of a run in the measuring process (every thread); None if not recorded."""
+        times = [s.cpu_s for s in self.samples if s.cpu_s is not None]
+        return statistics.median(times) if times else None
+
+    @property
+    def server_cpu_median_s(self) -> float | None:
+        """Median CPU time of the loopback server over a run; None over respx (the mock runs in the client)."""
+        times = [s.server_cpu_s for s in self.samples if s.server_cpu_s is not None]
+        return statistics.median(times) if times else None
 
     @property
     def first_chunk_median_s(self) -> float | None:
@@ -346,6 +359,7 @@ def _read_speed_samples(path: Path, notes: list[str]) -> dict[str, list[Sample]]
                 repeat=int(record.get("repeat", 0)),
                 run_queue=None if record.get("run_queue_share") is None else float(record["run_queue_share"]),
                 cpu_s=None if record.get("cpu_s") is None else float(record["cpu_s"]),
+                server_cpu_s=None if record.get("server_cpu_s") is None else float(record["server_cpu_s"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsError(f"{path}:{number}: not a speed samples record ({exc})") from exc

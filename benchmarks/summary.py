@@ -57,6 +57,9 @@ def summary_rows(results: RunResults) -> list[dict[str, object]]:
                 "disturbed_values": case.disturbed_values,
                 "first_chunk_median_s": case.first_chunk_median_s,
                 "max_steal": case.max_steal,
+                "transport": case.transport,
+                "cpu_median_s": case.cpu_median_s,
+                "server_cpu_median_s": case.server_cpu_median_s,
             }
         )
     return rows
@@ -76,6 +79,8 @@ def render_table(results: RunResults) -> Table:
         "efficiency",
         "× taskgroup",
         "1st chunk",
+        "CPU",
+        "server CPU",
         "steal",
     )
     for column in columns:
@@ -92,6 +97,8 @@ def render_table(results: RunResults) -> Table:
             "-" if row["critical_path_s"] == 0 else f"{row['efficiency']:.0%}",
             _ratio(row),
             "-" if first is None else _ms(first),
+            "-" if row["cpu_median_s"] is None else _ms(row["cpu_median_s"]),
+            "-" if row["server_cpu_median_s"] is None else _ms(row["server_cpu_median_s"]),
             _steal(row["max_steal"]),
         )
     return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pyperf
@@ -205,3 +206,17 @@ def test_a_missing_interpreter_is_named_with_the_probe_s_reason(tmp_path: Path) 
     results = load_run(directory)
     assert results.missing == ["3.12"] and results.why_missing("3.12") == "not found: shim exited 127"
     assert "Python 3.12 not found: shim exited 127" in gaps(results)
+
+
+def test_the_loopback_servers_cpu_is_read_back_beside_the_clients(tmp_path: Path) -> None:
+    """Each speed value over loopback records the server's CPU time; a case summarises both medians."""
+    from benchmarks.results import _read_speed_samples
+
+    record = {"benchmark": "b", "worker": 0, "round": 0, "wall_s": 0.5, "first_chunk_s": 0.2, "steal_fraction": 0.0}
+    lines = [{**record, "round": r, "cpu_s": 0.1 + r / 100, "server_cpu_s": 0.04} for r in range(3)]
+    path = tmp_path / "3.12.samples.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    samples = _read_speed_samples(path, [])["b"]
+    assert [s.server_cpu_s for s in samples] == [0.04] * 3
+    measured = replace(case("report-5", "taskgroup", 1.0), samples=tuple(samples))
+    assert measured.server_cpu_median_s == pytest.approx(0.04) and measured.cpu_median_s == pytest.approx(0.11)
