@@ -171,7 +171,8 @@ def _run_level(session: ScenarioSession, users: int) -> dict[str, Any]:
     except ValidationFailed as exc:
         if session.transport == "loopback":  # a pool, a socket or the server gave out: this level's limit
             failed = sum(1 for turn in events if not turn or not isinstance(turn[-1], RunCompleted))
-            first = exc.reasons[0] if exc.reasons else "no reason given"
+            # The first run's own error says why (a timeout, a broken connection); the request tally says how many.
+            first = next((r for r in exc.reasons if "failed at" in r), exc.reasons[0] if exc.reasons else "no reason")
             raise LevelStopped(f"{failed} of {users} runs failed validation, e.g. {first}") from exc
         print(f"users level {users}, {session.variant}: {exc}", file=sys.stderr, flush=True)
         sys.exit(VALIDATION_EXIT_CODE)
