@@ -107,6 +107,19 @@ def test_c1_sweep_is_context_stated_as_a_fitted_relation() -> None:
     assert "calls per pool thread" in verdict.condition and "reaching 2x" in verdict.condition
 
 
+def test_c1_fits_the_sweep_once_per_transport() -> None:
+    """respx and loopback sweeps measured side by side are two populations: one fitted relation each."""
+    cases = list(_c1({"3.12": 1.15}).cases)
+    for transport, gain in (("respx", 1.0), ("loopback", 0.5)):
+        for tickers, speedup in ((1, 1.0), (5, 1.4), (25, 2.3), (100, 4.0)):
+            name = f"fanout-{tickers}" + ("@respx" if transport == "respx" else "")
+            for variant, scale in (("threads", 1 + (speedup - 1) * gain), ("taskgroup", 1.0)):
+                swept = replace(case(name, variant, scale, fanout=4 * tickers), transport=transport)
+                cases.append(swept)
+    condition = decide_c1(run(cases)).condition
+    assert "over loopback: speed-up" in condition and "over respx: speed-up" in condition
+
+
 def test_c1_says_which_limit_bounded_each_variant() -> None:
     """Over respx threads wait on their pool and taskgroup on nothing; over loopback at 400 calls the 100
     connections bound taskgroup too, and a 32-thread pool is still smaller than the connection pool."""

@@ -159,8 +159,17 @@ def _pool_model(case: CaseResult) -> float | None:
 
 
 def sweep_relation(evidence: list[Evidence]) -> str:
-    """The speed-up as a power law of calls per pool thread, fitted over every default-latency comparison."""
+    """The speed-up as a power law of calls per pool thread, fitted over every default-latency comparison; one fit
+    per transport when the run measured the sweep over both (their costs differ: they are not one population)."""
     timed = [e for e in evidence if e.facts.get("kind") != "instructions" and not math.isnan(e.value)]
+    transports = sorted({str(e.facts.get("transport", "respx")) for e in timed})
+    if len(transports) < 2:
+        return _fitted(timed)
+    fits = [(t, _fitted([e for e in timed if e.facts.get("transport", "respx") == t])) for t in transports]
+    return "; ".join(f"over {t}: {text}" for t, text in fits if text)
+
+
+def _fitted(timed: list[Evidence]) -> str:
     points = [(e.facts["calls_per_thread"], e.value) for e in timed if e.facts["calls_per_thread"] > 0]
     if len({x for x, _ in points}) < 3:
         return ""
