@@ -21,7 +21,8 @@ is kept (its values are real, validated runs) but another round is run in its pl
 many again, so the paired comparisons keep their number of rounds.
 
 Every value is one validated workflow run (every turn, from the first event requested to the last
-received); a run that fails validation stops the suite naming the case. The driver writes each
+received); a run that fails validation stops the suite naming the case, except over loopback, where that
+case alone is dropped (no value at all) and its reason written to `raw/<python>.failures.json`. The driver writes each
 interpreter's values as an ordinary pyperf suite, `raw/<python>.json` (one Benchmark per case, one
 Run per worker process), and the context of every value (worker, round, first chunk, steal) to
 `raw/<python>.samples.jsonl`, both atomically after every worker, so `python -m pyperf stats`,
