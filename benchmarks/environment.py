@@ -10,7 +10,7 @@ import sysconfig
 from importlib import metadata
 from pathlib import Path
 
-from scenarios.transport import TRANSPORT_ENV
+from scenarios.transport import selected_transport
 
 PACKAGES = ("agno", "openai", "httpx", "respx", "pyperf", "memray", "psutil")
 
@@ -76,7 +76,7 @@ def environment() -> dict[str, str | int]:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count() or 0,
         "git_commit": git_commit(),
-        "transport": os.environ.get(TRANSPORT_ENV, "respx"),
+        "transport": selected_transport(),
     }
     info.update({f"version_{name}": version for name, version in package_versions().items()})
     return info

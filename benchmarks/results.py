@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,14 +130,12 @@ class CaseResult:
     @property
     def cpu_median_s(self) -> float | None:
         """Median CPU time of a run in the measuring process (every thread); None if not recorded."""
-        times = [s.cpu_s for s in self.samples if s.cpu_s is not None]
-        return statistics.median(times) if times else None
+        return _median_recorded(s.cpu_s for s in self.samples)
 
     @property
     def server_cpu_median_s(self) -> float | None:
         """Median CPU time of the loopback server over a run; None over respx (the mock runs in the client)."""
-        times = [s.server_cpu_s for s in self.samples if s.server_cpu_s is not None]
-        return statistics.median(times) if times else None
+        return _median_recorded(s.server_cpu_s for s in self.samples)
 
     @property
     def first_chunk_median_s(self) -> float | None:
@@ -357,9 +355,9 @@ def _read_speed_samples(path: Path, notes: list[str]) -> dict[str, list[Sample]]
                 first_chunk_s=None if record["first_chunk_s"] is None else float(record["first_chunk_s"]),
                 steal=None if record["steal_fraction"] is None else float(record["steal_fraction"]),
                 repeat=int(record.get("repeat", 0)),
-                run_queue=None if record.get("run_queue_share") is None else float(record["run_queue_share"]),
-                cpu_s=None if record.get("cpu_s") is None else float(record["cpu_s"]),
-                server_cpu_s=None if record.get("server_cpu_s") is None else float(record["server_cpu_s"]),
+                run_queue=_optional(record.get("run_queue_share"), float),
+                cpu_s=_optional(record.get("cpu_s"), float),
+                server_cpu_s=_optional(record.get("server_cpu_s"), float),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsError(f"{path}:{number}: not a speed samples record ({exc})") from exc
@@ -401,6 +399,12 @@ def _jsonl(path: Path, notes: list[str]) -> list[tuple[int, dict[str, Any]]]:
             raise ResultsError(f"{path}:{number}: expected a JSON object")
         records.append((number, record))
     return records
+
+
+def _median_recorded(values: Iterable[float | None]) -> float | None:
+    """The median of the values that were recorded; None if none was."""
+    recorded = [value for value in values if value is not None]
+    return statistics.median(recorded) if recorded else None
 
 
 def _optional(value: Any, kind: type[int] | type[float]) -> Any:

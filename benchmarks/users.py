@@ -164,10 +164,10 @@ def _run_level(session: ScenarioSession, users: int) -> dict[str, Any]:
             assert isinstance(workflow, AsyncFinancialAssistant)
             wall_s, latencies, events, threads = asyncio.run(_tasks_level(workflow, message, users))
     log = session.mock.finish_run()
-    problems = list(getattr(session.mock, "problems", ()))
     try:
         runs = [[e] for e in events]
-        validate_runs(session.scenario, session.variant, runs, log.requests, session.mock.escapes, problems)
+        mock = session.mock
+        validate_runs(session.scenario, session.variant, runs, log.requests, mock.escapes, mock.problems)
     except ValidationFailed as exc:
         if session.transport == "loopback":  # a pool, a socket or the server gave out: this level's limit
             failed = sum(1 for turn in events if not turn or not isinstance(turn[-1], RunCompleted))

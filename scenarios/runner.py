@@ -172,7 +172,7 @@ class ScenarioSession:
             timed_out=timed_out,
             transport=self.transport,
             server_cpu_s=self.mock.server_cpu_s(),
-            mock_problems=tuple(getattr(self.mock, "problems", ())),
+            mock_problems=tuple(self.mock.problems),
         )
 
 

@@ -75,6 +75,7 @@ class MockServer:
         self.llm_base_url, self.market_data_base_url = llm_base_url, market_data_base_url
         self.routes = MockRoutes(scenario, llm_base_url, market_data_base_url)
         self.escapes: list[str] = []
+        self.problems: list[str] = []  # the loopback mock's surface; in this process the log is always whole
         self._router = respx.mock(assert_all_mocked=True, assert_all_called=False)
         self._router.route(name="mock").mock(side_effect=self._handle)
         self._guard = network_guard()
