@@ -17,6 +17,7 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 from benchmarks.cli import BenchOptions, BenchOptionsError, openai_constraints, parse_bench_options, parse_gate_options
 from benchmarks.interpreters import SUPPORTED_PYTHONS, survey
+from benchmarks.interpreters import newest as newest_python
 from benchmarks.run_dir import REPORTS_ROOT, new_run_id, point_latest, write_manifest
 
 nox.options.sessions = ["tests", "lint"]
@@ -111,11 +112,30 @@ def bench_env(session: nox.Session) -> None:
     Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
 
 
-def _prepared_envs(wanted: tuple[str, ...]) -> dict[str, str]:
-    """Interpreter -> python of the bench environments this nox invocation prepared (a skipped one is absent)."""
+def _compared_python(options: BenchOptions) -> str | None:
+    """The interpreter the second openai line is measured on: the newest of those asked for and found."""
+    found = [version for version in options.pythons or SUPPORTED_PYTHONS if version in _SURVEY.found]
+    return newest_python(found) if found and options.openai_compared else None
+
+
+@nox.session(python=FOUND_PYTHONS, default=False)
+def sdk_env(session: nox.Session) -> None:
+    """The project with the second openai line of `--openai 2 --openai 3`, on the newest interpreter (not run alone)."""
+    try:
+        options = parse_bench_options(list(session.posargs))
+    except BenchOptionsError:
+        session.skip("not a bench invocation")  # the gate's options; bench_env reports bad ones
+    if options.openai_compared is None or session.python != _compared_python(options):
+        session.skip("no second openai line asked for on this interpreter")
+    session.install("-e", ".", "-c", openai_constraints(options.openai_compared))
+    Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
+
+
+def _prepared_envs(wanted: tuple[str, ...], session_name: str = "bench_env") -> dict[str, str]:
+    """Interpreter -> python of the environments of a session this nox invocation prepared (a skipped one is absent)."""
     found = {}
     for version in wanted or SUPPORTED_PYTHONS:
-        location = Path(".nox", f"bench_env-{version.replace('.', '-')}")
+        location = Path(".nox", f"{session_name}-{version.replace('.', '-')}")
         mark = location / ENV_MARK
         if mark.exists() and mark.read_text() == RUN_ID:
             found[version] = str((location / "bin" / "python").absolute())
@@ -135,14 +155,16 @@ def _specs(pythons: dict[str, str]) -> list[str]:
     return [arg for version, python in pythons.items() for arg in ("--python", f"{version}={python}")]
 
 
-@nox.session(python=False, requires=["bench_env"])
+@nox.session(python=False, requires=["bench_env", "sdk_env"])
 def bench(session: nox.Session) -> None:
     """Speed, microbenchmarks, concurrent users, memory, equivalence and instruction counts into
     reports/<run-id>/raw/, then the summary tables and the report (reports/<run-id>/index.html).
 
     nox -s bench [-- --quick | --full] [--python 3.12] [--scenario NAME] [--variant NAME]
+                 [--transport respx|loopback] [--openai 2|3 [--openai 3|2]]
 
-    One driver measures every interpreter, so cross-interpreter comparisons are interleaved.
+    One driver measures every interpreter, so cross-interpreter comparisons are interleaved; a second
+    --openai line is measured by the speed suite on the newest interpreter, interleaved with the first.
     """
     try:
         options = parse_bench_options(list(session.posargs))
@@ -160,11 +182,17 @@ def bench(session: nox.Session) -> None:
         interpreters=_SURVEY.to_json(),
         transport=options.transport,
         openai=options.openai,
+        openai_compared=options.openai_compared,
     )
     command = [next(iter(pythons.values())), "-m", "benchmarks.bench", "--bench-profile", options.profile]
-    session.run(
-        *command, "--run-dir", str(run_dir), *_specs(pythons), *options.filters(), external=True
-    )  # reports/latest moves once the report is whole
+    command += ["--run-dir", str(run_dir), *_specs(pythons), *options.filters()]
+    compared = _compared_python(options)
+    if compared is not None:
+        second = _prepared_envs((compared,), "sdk_env").get(compared)
+        if second is None:
+            session.error(f"the openai {options.openai_compared}.x environment for Python {compared} was not prepared")
+        command += ["--openai-compared", f"{options.openai_compared}={second}"]
+    session.run(*command, external=True)  # reports/latest moves once the report is whole
 
 
 @nox.session(python=False, requires=["bench_env"])

@@ -6,9 +6,12 @@
 nox prepares one environment per interpreter (session `bench_env`) and this driver, run with one of
 them, spawns the workers of all of them, so that what a verdict compares across interpreters is
 measured interleaved: speed workers alternate 3.11, 3.12, 3.13, 3.11, ... (benchmarks/speed.py) and
-so do the asyncio microbenchmark processes. Suites whose figures depend on timing (speed, micro,
-users) run alone on the machine; the ones that do not (memory, equivalence, instruction counts) run
-afterwards four at a time. Every suite's output is kept in `logs/<suite>-<python>.log`.
+so do the asyncio microbenchmark processes. With `--openai-compared 3=PATH` (session `sdk_env`: the
+newest interpreter with another openai SDK line) the speed suite's workers alternate with it too
+(3.13, 3.13@openai-3, ...) on the workloads, not the sweeps; every other suite runs the first line.
+Suites whose figures depend on timing (speed, micro, users) run alone on the machine; the ones that
+do not (memory, equivalence, instruction counts) run afterwards four at a time. Every suite's output
+is kept in `logs/<suite>-<python>.log`.
 """
 
 from __future__ import annotations
@@ -123,15 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", default=[])
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--scenario-file", action="append", default=[])
+    parser.add_argument("--openai-compared", metavar="LINE=PATH", help="newest interpreter, other openai line")
     add_transport_option(parser)
     args = parser.parse_args(argv)
     pythons = dict(spec.split("=", 1) for spec in args.python)
+    line, _, path = (args.openai_compared or "").partition("=")
+    compared = (line, path) if args.openai_compared else None
     console = Console(stderr=True)
     profile = args.bench_profile
     started = time.perf_counter()
 
     code = speed.run_suite(
-        pythons, profile, args.run_dir, args.scenario or None, args.variant or None, args.scenario_file
+        pythons, profile, args.run_dir, args.scenario or None, args.variant or None, args.scenario_file, compared
     )
     failures = [] if code == 0 else ["speed"]
     if not args.scenario:  # the other suites have their own workloads; a --scenario narrowing skips them

@@ -41,6 +41,11 @@ class BenchOptions:
     scenario_files: tuple[str, ...] = ()  # a user's own scenario files, as absolute paths
     transport: str = "respx"  # how the mock is reached: respx (inside the client) or loopback (real sockets)
     openai: str = "2"  # the openai SDK line the bench environments get (constraints/openai-<line>.txt)
+    openai_compared: str | None = None  # a second line, measured beside the first on the newest interpreter
+
+    @property
+    def openai_lines(self) -> tuple[str, ...]:
+        return (self.openai,) if self.openai_compared is None else (self.openai, self.openai_compared)
 
     def variant_filters(self) -> list[str]:
         return [arg for variant in self.variants for arg in ("--variant", variant)]
@@ -64,7 +69,7 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     parser.add_argument("--python", action="append", default=[], choices=SUPPORTED_PYTHONS)
     parser.add_argument("--scenario-file", action="append", default=[])
     parser.add_argument("--transport", choices=TRANSPORTS, default="respx")
-    parser.add_argument("--openai", choices=OPENAI_LINES, default="2")
+    parser.add_argument("--openai", action="append", choices=OPENAI_LINES, default=[])
     try:
         args, unknown = parser.parse_known_args(posargs)
     except argparse.ArgumentError as exc:
@@ -72,8 +77,12 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
     if unknown:
         raise BenchOptionsError(
             f"unknown option(s) {unknown}; use --quick | --full, --python X.Y, --scenario NAME, --variant NAME, "
-            "--scenario-file PATH, --transport respx|loopback, --openai 2|3, --strict-interpreters"
+            "--scenario-file PATH, --transport respx|loopback, --openai 2|3 (twice: both lines side by side), "
+            "--strict-interpreters"
         )
+    lines = args.openai or ["2"]
+    if len(lines) > len(OPENAI_LINES) or len(set(lines)) != len(lines):
+        raise BenchOptionsError(f"--openai {' --openai '.join(lines)}: give each SDK line at most once")
     name = "quick" if args.quick else "full" if args.full else "default"
     files = tuple(str(Path(path).absolute()) for path in args.scenario_file)
     options = BenchOptions(
@@ -84,7 +93,8 @@ def parse_bench_options(posargs: list[str]) -> BenchOptions:
         tuple(args.python),
         files,
         args.transport,
-        args.openai,
+        lines[0],
+        lines[1] if len(lines) > 1 else None,
     )
     check_names(options)
     return options

@@ -290,6 +290,11 @@ def on_interpreter(profile: Profile, cases: list[BenchCase], newest: bool) -> li
     return [case for case in cases if case.scenario.name in profile.everywhere or case.params.get("own")]
 
 
+def without_sweeps(cases: list[BenchCase]) -> list[BenchCase]:
+    """The workloads as a user runs them (the shipped and own scenarios, their latency profiles): no sweep point."""
+    return [case for case in cases if case.group != "fanout"]
+
+
 def pool_workers(pool: PoolChoice | PoolSize, fanout: int) -> int:
     """Threads a pool may start: the stdlib default is min(32, cpu + 4), counting the CPUs this process may
     use from 3.13 on (os.process_cpu_count) and all of the machine's before."""

@@ -24,6 +24,7 @@ from rich.table import Table
 from benchmarks.claims import Verdict, decide_all
 from benchmarks.figures import draw_all, draw_users
 from benchmarks.matrix import PROFILES
+from benchmarks.openai_lines import SAME_WITHIN, headline, line_rows
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
 from benchmarks.stats import MIN_PAIRS
@@ -85,8 +86,12 @@ def run_conditions(results: RunResults) -> str:
     pythons = ", ".join(results.pythons) or "none"
     transport = str(manifest.get("transport", "respx"))
     line = str(manifest.get("openai_line", "2"))
+    beside = "".join(
+        f", and {label.split('@openai-', 1)[1]}.x beside it on Python {compared.python}'s workloads"
+        for label, compared in sorted(results.openai_compared.items())
+    )
     return (
-        f"Profile {profile}; Python {pythons}; openai SDK {line}.x (the versions are in the table below); "
+        f"Profile {profile}; Python {pythons}; openai SDK {line}.x{beside} (the versions are in the table below); "
         f"LLM and market-data APIs {TRANSPORT_TEXT.get(transport, transport)}, "
         "with the latency of each scenario file; one machine, measured in one run: speed in interleaved rounds "
         "(every case once per round in each worker process, order shuffled per round, worker processes alternating "
@@ -98,6 +103,8 @@ def run_conditions(results: RunResults) -> str:
 
 def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, Any]:
     environments = {python: _environment(results, python) for python in results.pythons}
+    environments |= {label: compared.environment for label, compared in sorted(results.openai_compared.items())}
+    lines = line_rows(results)
     return {
         "run_id": results.run_dir.name,
         "profile": results.manifest.get("profile"),
@@ -108,6 +115,8 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
         "claims": [verdict.to_json() for verdict in verdicts],
         "instructions": instruction_rows(results),
         "users": users_rows(results),
+        "openai_lines": lines,
+        "openai_lines_headline": headline(lines),
     }
 
 
@@ -163,6 +172,9 @@ def _page(results: RunResults, document: dict[str, Any], images: dict[str, str])
         instructions=document["instructions"],
         users=document["users"],
         users_image=images.get("users"),
+        openai_lines=document["openai_lines"],
+        openai_lines_headline=document["openai_lines_headline"],
+        same_within=SAME_WITHIN,
     )
 
 

@@ -16,7 +16,7 @@ from benchmarks.interpreters import version_key
 from benchmarks.run_dir import MANIFEST, PLAN_FILE, raw_dir
 from benchmarks.steal import DISTURBED_ABOVE
 from benchmarks.suite_results import EquivalenceResult, MemoryResult, ResultsError, parse_equivalence, parse_memory
-from benchmarks.suites import MICRO, REGISTRY, SPEED
+from benchmarks.suites import MICRO, OPENAI_COMPARED, REGISTRY, SPEED
 
 __all__ = ["CaseResult", "MicroResult", "ResultsError", "RunResults", "Sample", "load_run"]
 
@@ -142,6 +142,16 @@ class CaseResult:
         return statistics.median(self.first_chunk_s) if self.first_chunk_s else None
 
 
+@dataclass(frozen=True)
+class ComparedLine:
+    """The speed values of an interpreter's environment with a second openai SDK line (raw/3.13@openai-3.json)."""
+
+    label: str
+    python: str  # the interpreter, whose own values (the first line) they pair with
+    environment: dict[str, Any]
+    cases: list[CaseResult]
+
+
 @dataclass
 class RunResults:
     run_dir: Path
@@ -155,11 +165,13 @@ class RunResults:
     speed_plan: dict[str, Any] = field(default_factory=dict)  # raw/speed-plan.json: what speed set out to measure
     instructions: dict[str, InstructionResults] = field(default_factory=dict)  # python -> raw/<python>.instructions
     notes: list[str] = field(default_factory=list)  # what was skipped while reading, in words (shown as gaps)
+    openai_compared: dict[str, ComparedLine] = field(default_factory=dict)  # "3.13@openai-3" -> its speed values
 
     def expected_cases(self) -> set[tuple[str, str]]:
-        """(case name, python) the speed suite set out to measure: with what was measured, what is missing."""
+        """(case name, python) the speed suite set out to measure: with what was measured, what is missing (the
+        interpreters' own cases; a second openai line's are read apart, in `openai_compared`)."""
         planned: dict[str, list[str]] = self.speed_plan.get("cases", {})
-        return {(name, python) for python, names in planned.items() for name in names}
+        return {(name, python) for python, names in planned.items() if "@" not in python for name in names}
 
     def of_suite(self, name: str) -> dict[str, Any]:
         """Interpreter -> that suite's results (speed: the interpreters with a speed suite, by their metadata)."""
@@ -210,14 +222,24 @@ def load_run(run_dir: Path) -> RunResults:
     for suite in REGISTRY.values():
         for label, path in suite.found(run_dir):
             READERS[suite.name](results, label, path)
+    for label, path in SPEED.found(run_dir, OPENAI_COMPARED):
+        _note_failures(results, label)
+        samples = _read_speed_samples(SPEED.samples_path(run_dir, label), results.notes)
+        environment, cases = _read_suite(path, label, samples)
+        results.openai_compared[label] = ComparedLine(label, label.split("@", 1)[0], environment, cases)
     return results
 
 
-def _load_speed(results: RunResults, python: str, path: Path) -> None:
-    failures = SPEED.failures_path(results.run_dir, python)
+def _note_failures(results: RunResults, label: str) -> None:
+    """Cases whose runs failed (over loopback a failing case is dropped, its reason written beside the values)."""
+    failures = SPEED.failures_path(results.run_dir, label)
     if failures.exists():
         for case, why in sorted(_read_json(failures).items()):
-            results.notes.append(f"speed: {case} on Python {python} has no number: a run failed validation ({why})")
+            results.notes.append(f"speed: {case} on Python {label} has no number: a run failed validation ({why})")
+
+
+def _load_speed(results: RunResults, python: str, path: Path) -> None:
+    _note_failures(results, python)
     samples = _read_speed_samples(SPEED.samples_path(results.run_dir, python), results.notes)
     environment, cases = _read_suite(path, python, samples)
     results.environments[python] = environment

@@ -54,6 +54,7 @@ def write_manifest(
     interpreters: dict[str, dict[str, str]] | None = None,
     transport: str = "respx",
     openai: str = "2",
+    openai_compared: str | None = None,
 ) -> None:
     """What the run was asked to do, including the interpreters it could not find (and, probed, why)."""
     atomic_write_json(
@@ -67,6 +68,7 @@ def write_manifest(
             "options": options,
             "transport": transport,
             "openai_line": openai,
+            "openai_compared_line": openai_compared,  # measured beside it on the newest interpreter, or None
         },
     )
 

@@ -58,11 +58,12 @@ from benchmarks.matrix import (
     on_interpreter,
     pool_workers,
     with_latency,
+    without_sweeps,
 )
 from benchmarks.pyperf_runner import suite_progress
 from benchmarks.run_dir import PLAN_FILE, atomic_write_json, atomic_write_text, raw_dir, write_pyperf_suite
 from benchmarks.steal import DISTURBED_ABOVE, StealMeter
-from benchmarks.suites import SPEED
+from benchmarks.suites import SPEED, openai_label
 from scenarios import own_scenarios, shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.mock import add_transport_option
@@ -193,6 +194,7 @@ def _worker_main(args: argparse.Namespace) -> int:
     own = own_scenarios(args.scenario_file or ())
     cases = expand(profile, shipped_scenarios(), args.scenario, args.variant, own)
     cases = on_interpreter(profile, cases, args.newest)
+    cases = without_sweeps(cases) if args.no_sweeps else cases
     plan = Plan(args.processes, args.rounds, args.seed)
 
     def emit(record: dict[str, Any]) -> None:
@@ -286,10 +288,12 @@ class InterpreterResults:
 
 @dataclass(frozen=True)
 class Side:
-    """Where a label's workers run from, when not this checkout (the gate's baseline: another commit's workflow)."""
+    """How a label's workers run when not as this checkout's interpreters do: from another folder (the gate's
+    baseline: another commit's workflow), with more environment, or on fewer cases (a second openai line)."""
 
-    cwd: Path
-    env: dict[str, str]
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    worker_options: tuple[str, ...] = ()
 
 
 def measure(
@@ -343,6 +347,16 @@ def measure(
     return results
 
 
+def _beside(pythons: dict[str, str], after: str, label: str, executable: str) -> dict[str, str]:
+    """The labels in the order their workers alternate, `label` right after `after` (what it is compared with)."""
+    ordered: dict[str, str] = {}
+    for python, path in pythons.items():
+        ordered[python] = path
+        if python == after:
+            ordered[label] = executable
+    return ordered
+
+
 def hash_seed(seed: int, worker: int) -> int:
     """PYTHONHASHSEED of process slot `worker`: the same on every interpreter and side, different per slot."""
     return random.Random(f"{seed}:hash:{worker}").randrange(1, 2**32 - 1)
@@ -366,6 +380,7 @@ def _spawn(
         command += ["--variant", variant]
     for path in options.get("scenario_file") or ():
         command += ["--scenario-file", path]
+    command += side.worker_options if side else ()
     # Process slot k of every interpreter and side gets the same hash seed, different from slot k+1's: the values a
     # pair compares ran with the same string hashing (dict and set layouts), and the slots still average over seeds.
     env = {**os.environ, **(side.env if side else {}), "PYTHONHASHSEED": str(hash_seed(plan.seed, worker))}
@@ -442,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     parser.add_argument("--newest", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-sweeps", action="store_true", help=argparse.SUPPRESS)
     add_transport_option(parser)
     args = parser.parse_args(argv)
     if args.worker is not None:
@@ -461,8 +477,11 @@ def run_suite(
     scenarios: list[str] | None,
     variants: list[str] | None,
     scenario_files: list[str] | None = None,
+    openai_compared: tuple[str, str] | None = None,
 ) -> int:
-    """The speed suite on every interpreter given: 0 when every worker finished, 2 nothing to run, 3 one failed."""
+    """The speed suite on every interpreter given: 0 when every worker finished, 2 nothing to run, 3 one failed.
+    `openai_compared` (line, python): an environment of the newest interpreter with another openai SDK line, whose
+    workers measure that interpreter's workloads (not the sweeps) interleaved with its own, as `3.13@openai-3`."""
     console = Console(stderr=True)
     profile = PROFILES[profile_name]
     own = own_scenarios(scenario_files or ())
@@ -472,17 +491,24 @@ def run_suite(
     if not every_case:
         console.print(f"no case of profile {profile.name!r} matches --scenario {scenarios} --variant {variants}")
         return 2
+    labels, sides = dict(pythons), {}
+    if openai_compared is not None:
+        line, executable = openai_compared
+        compared = openai_label(newest, line)
+        labels = _beside(pythons, newest, compared, executable)
+        cases[compared] = without_sweeps(cases[newest])
+        sides[compared] = Side(worker_options=("--no-sweeps",))
     plan = Plan.of(profile)
     options = {"profile": profile_name, "scenario": scenarios, "variant": variants, "scenario_file": scenario_files}
     started = time.perf_counter()
     try:
-        measure(pythons, cases, plan, run_dir, options, console)
+        measure(labels, cases, plan, run_dir, options, console, sides)
     except SpeedSuiteFailed as exc:
-        kept = [path.name for python in pythons if (path := raw_dir(run_dir) / f"{python}.json").exists()]
+        kept = [path.name for label in labels if (path := raw_dir(run_dir) / f"{label}.json").exists()]
         where = f"kept in {raw_dir(run_dir)}: {', '.join(kept)}" if kept else "none: no worker finished"
         console.print(f"[red]speed suite stopped: {exc}. Finished workers' values are {where}.[/]")
         return VALIDATION_EXIT_CODE
-    counts = ", ".join(f"{len(cases[python])} on {python}" for python in pythons)
+    counts = ", ".join(f"{len(cases[label])} on {label}" for label in labels)
     console.print(
         f"speed: cases {counts}, x {plan.processes} processes x {plan.rounds} rounds "
         f"in {time.perf_counter() - started:.0f} s; wrote {raw_dir(run_dir)}/<python>.json"

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from benchmarks.matrix import Profile
 
 INTERPRETER = r"\d+\.\d+"  # what a run's files are labelled with; the gate's "3.12@baseline" files are its own
+OPENAI_COMPARED = rf"{INTERPRETER}@openai-\d+"  # the speed suite's values with a second openai SDK line
+
+
+def openai_label(python: str, line: str) -> str:
+    """The label of an interpreter's values measured with another openai SDK line: "3.13@openai-3"."""
+    return f"{python}@openai-{line}"
 
 
 def _always(profile: Profile) -> bool:
@@ -59,9 +65,10 @@ class Suite:
         names = (f"{label}{self.suffix}.json", f"{label}{self.suffix}.failures.json")
         return names + ((f"{label}{self.suffix}.samples.jsonl",) if self.samples else ())
 
-    def found(self, run_dir: Path) -> list[tuple[str, Path]]:
-        """(interpreter, path) of this suite's result files in a run folder, sorted (not the gate's side labels)."""
-        pattern = re.compile(rf"^({INTERPRETER}){re.escape(self.suffix)}\.json$")
+    def found(self, run_dir: Path, labels: str = INTERPRETER) -> list[tuple[str, Path]]:
+        """(label, path) of this suite's result files in a run folder, sorted: by default one per interpreter (not
+        the gate's side labels, nor the values of a second openai line: `labels=OPENAI_COMPARED` finds those)."""
+        pattern = re.compile(rf"^({labels}){re.escape(self.suffix)}\.json$")
         matches = ((pattern.match(path.name), path) for path in sorted(raw_dir(run_dir).glob("*.json")))
         return [(match.group(1), path) for match, path in matches if match]
 

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import openai_lines
 from benchmarks.compare import Comparison, compare
 from benchmarks.results import CaseResult, ResultsError, RunResults, load_run
 from benchmarks.steal import DISTURBED_ABOVE
@@ -288,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                     "users": results.users,
                     "memory": {python: asdict(memory)["variants"] for python, memory in results.memory.items()},
                     "instructions": instruction_rows(results),
+                    "openai_lines": openai_lines.line_rows(results),
                     "instructions_unavailable": {
                         python: measured.unavailable
                         for python, measured in results.instructions.items()
@@ -305,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(render_table(results))
     if results.users:
         console.print(render_users_table(results))
+    if results.openai_compared:
+        console.print(openai_lines.render_table(openai_lines.line_rows(results)))
     if results.memory:
         console.print(render_memory_table(results.memory))
     if results.instructions:

@@ -139,13 +139,16 @@ def case_metadata(result: CaseResult) -> dict[str, str | int | float]:
     return metadata
 
 
-def write_speed_suite(run_dir: Path, python: str, cases: list[CaseResult]) -> None:
-    """raw/<python>.json and .samples.jsonl exactly as the speed driver writes them, from synthetic cases."""
+def write_speed_suite(
+    run_dir: Path, python: str, cases: list[CaseResult], metadata: dict[str, str] | None = None
+) -> None:
+    """raw/<python>.json and .samples.jsonl exactly as the speed driver writes them, from synthetic cases;
+    `metadata` adds to the worker's environment metadata (e.g. version_openai)."""
     suite = InterpreterResults(python)
     workers = sorted({s.worker for c in cases for s in c.samples})
     start = {
         "kind": "start",
-        "metadata": {"python_version": python, "python_build": "synthetic", "git_commit": "abc"},
+        "metadata": {"python_version": python, "python_build": "synthetic", "git_commit": "abc", **(metadata or {})},
         "cases": {c.name: case_metadata(c) for c in cases},
     }
     for worker in workers:

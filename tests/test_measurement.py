@@ -147,6 +147,14 @@ def test_the_openai_line_picks_a_constraints_file_that_exists() -> None:
         parse_bench_options(["--openai", "4"])
 
 
+def test_two_openai_lines_measure_the_second_beside_the_first() -> None:
+    options = parse_bench_options(["--openai", "2", "--openai", "3"])
+    assert (options.openai, options.openai_compared, options.openai_lines) == ("2", "3", ("2", "3"))
+    assert parse_bench_options([]).openai_compared is None
+    with pytest.raises(BenchOptionsError, match="at most once"):
+        parse_bench_options(["--openai", "3", "--openai", "3"])
+
+
 def test_bench_options() -> None:
     assert parse_bench_options([]).profile == "default"
     options = parse_bench_options(["--quick", "--scenario", "report-5", "--variant", "gather", "--strict-interpreters"])
