@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.advice import advise
 from benchmarks.claims import Verdict, decide_all
 from benchmarks.figures import draw_all, draw_users
 from benchmarks.matrix import PROFILES
@@ -115,6 +116,7 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
         "claims": [verdict.to_json() for verdict in verdicts],
         "instructions": instruction_rows(results),
         "users": users_rows(results),
+        "advice": [sentence.to_json() for sentence in advise(results, verdicts)],
         "openai_lines": lines,
         "openai_lines_headline": headline(lines),
     }
@@ -172,6 +174,7 @@ def _page(results: RunResults, document: dict[str, Any], images: dict[str, str])
         instructions=document["instructions"],
         users=document["users"],
         users_image=images.get("users"),
+        advice=document["advice"],
         openai_lines=document["openai_lines"],
         openai_lines_headline=document["openai_lines_headline"],
         same_within=SAME_WITHIN,

@@ -135,12 +135,16 @@ def test_results_json_has_a_verdict_with_figure_interval_condition_and_source_fo
     assert "Python 3.13 not found on this machine" in document["gaps"]
     assert "instruction counts are not measured in the quick profile" in " ".join(document["gaps"])
     assert {(row["case"], row["python"]) for row in document["instructions"]} >= {("report-5@zero/threads", "3.12")}
+    advice = document["advice"]  # the opening section, computed from the same results
+    assert 1 <= len(advice) <= 5 and {row["evidence"] for row in advice} <= set(claims)
+    assert "threads took 2.5" in advice[0]["text"]  # report-5 at 2.5x with the default pool
 
 
 def test_the_page_has_the_verdict_table_figures_and_relative_links_only(run_dir: Path) -> None:
     index, _ = render(run_dir)
     html = index.read_text()
     assert '<table id="verdicts">' in html
+    assert html.index('id="advice"') < html.index('<table id="verdicts">')  # the report opens with the advice
     assert 'id="instructions"' in html and "412.1 M" in html
     for claim in ("C1", "C2b", "C3a", "C3b", "C4", "C5", "C7"):
         assert f'src="figures/{claim.lower()}.png"' in html
