@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -24,9 +25,10 @@ from benchmarks.matrix import EVERYDAY_VARIANTS, with_fanout, with_latency
 from scenarios import shipped_scenarios
 from scenarios.mock import selected_transport
 from scenarios.mock.loopback import LoopbackMock
+from scenarios.mock.loopback_gate import GateControl, GateControlFailed, GateSpec, GateState
 from scenarios.model import MARKET_DATA_KINDS, Distribution, Failure, LatencyModel, Scenario
 from scenarios.network_guard import NetworkEscape, network_guard
-from scenarios.runner import ScenarioSession, execute
+from scenarios.runner import Execution, ScenarioSession, execute
 from scenarios.validate import ValidationFailed, validate
 from workflow.events import RunError
 
@@ -205,3 +207,39 @@ def test_a_latency_model_is_slept_on_the_server() -> None:
     execution = execute(replace(scenario, latency=slow), "gather", "loopback")
     validate(execution)
     assert execution.wall_s >= 0.2
+
+
+def test_a_gate_armed_with_the_reset_holds_the_calls_until_its_client_opens_it() -> None:
+    """8 market-data calls wait in the server until the client opens the gate (the memory suite's peak); the
+    gate answers about its own id only, and only the token opens it."""
+    spec = GateSpec(8, "client", timeout_s=30.0, release_timeout_s=30.0)
+    runs: list[Execution] = []
+    with ScenarioSession(with_fanout(_zero("report-5"), 2), "taskgroup", transport="loopback") as session:
+        mock = session.mock
+        assert isinstance(mock, LoopbackMock)
+        mock.market_gate = spec
+        runner = threading.Thread(target=lambda: runs.append(session.run()))
+        runner.start()
+        with mock.gate_control(spec, poll_s=1.0) as control:
+            state = _reached(control)
+            assert state == GateState(armed=True, reached=True, opened=False, held=8, in_flight=8)
+            with mock.gate_control(replace(spec, id="another"), poll_s=0.0) as other:
+                assert other.state() == GateState(armed=False)
+            with (
+                GateControl(mock.port, "not-the-token", spec) as stranger,
+                pytest.raises(GateControlFailed, match="403"),
+            ):
+                stranger.open()
+            assert control.open().held == 8
+        runner.join(30)
+    (execution,) = runs
+    validate(execution)
+    assert max(r.in_flight for r in execution.requests) == 8
+
+
+def _reached(control: GateControl, within_s: float = 30.0) -> GateState:
+    deadline = time.monotonic() + within_s
+    state = control.state()
+    while not state.reached and time.monotonic() < deadline:
+        state = control.state()
+    return state

@@ -100,6 +100,40 @@ def test_a_gate_never_opened_lets_waiters_go_after_its_timeout() -> None:
     assert not gate.is_open  # the sampler sees the peak was never reached and says so
 
 
+def test_a_gate_its_client_opens_holds_its_calls_past_the_count_until_opened() -> None:
+    """The loopback server's gate: at the count it is reached, not open; its waiters stay (past `timeout_s`)
+    until `open()`, sync and async alike."""
+    gate = InFlightGate(2, timeout_s=0.05, release_timeout_s=30)
+    released: list[str] = []
+
+    def sync_waiter() -> None:
+        gate.wait()
+        released.append("thread")
+
+    async def main() -> None:
+        thread = threading.Thread(target=sync_waiter)
+        thread.start()
+        waiter = asyncio.create_task(gate.await_open())
+        gate.arrived(2)
+        await asyncio.sleep(0.2)  # past timeout_s: the count arrived, so they wait for open()
+        assert gate.reached and not gate.is_open and gate.held == 2
+        assert not released and not waiter.done()
+        gate.open()
+        await asyncio.wait_for(waiter, 5)
+        await asyncio.to_thread(thread.join, 5)
+
+    asyncio.run(main())
+    assert released == ["thread"] and gate.held == 0
+
+
+def test_a_gate_its_client_never_opens_lets_waiters_go_after_its_release_timeout() -> None:
+    gate = InFlightGate(1, timeout_s=0.01, release_timeout_s=0.05)
+    gate.arrived(1)
+    gate.wait()
+    asyncio.run(gate.await_open())
+    assert gate.reached and not gate.is_open
+
+
 def test_every_sample_is_its_own_process_and_each_variant_has_a_report25_run(tmp_path: Path) -> None:
     jobs = plan(["threads", "taskgroup"], [10, 100], samples=2, capture_dir=tmp_path)
     assert sorted((job.variant, job.operations) for job in jobs if job.operations is None) == [

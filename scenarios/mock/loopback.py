@@ -30,7 +30,8 @@ from typing import IO, Any, Self
 
 import httpx
 
-from scenarios.mock.loopback_server import LLM_PREFIX, MARKET_DATA_PREFIX, TOKEN_HEADER
+from scenarios.mock.loopback_gate import TOKEN_HEADER, GateControl, GateSpec
+from scenarios.mock.loopback_server import LLM_PREFIX, MARKET_DATA_PREFIX
 from scenarios.mock.routes import MockLog, RequestRecord, merged_timeline
 from scenarios.model import Scenario
 from scenarios.network_guard import network_guard
@@ -152,6 +153,7 @@ class LoopbackMock:
         self._guard = network_guard(allow_loopback=True)
         self._payload = pickle.dumps(scenario)
         self.server: LoopbackServer | None = None
+        self.market_gate: GateSpec | None = None  # armed on the server by every reset while set (memory sampling)
 
     @property
     def port(self) -> int:
@@ -175,12 +177,13 @@ class LoopbackMock:
         return self.server.pid if self.server else None
 
     def reset(self) -> None:
-        """The next run: this scenario on the server, a fresh log on both sides."""
+        """The next run: this scenario on the server (with `market_gate` armed, if set), a fresh log on both sides."""
         self._log = MockLog()
         self.problems = []
         self._server_cpu_s = None
+        gate = "" if self.market_gate is None else f"?{self.market_gate.query()}"
         try:
-            self._server().control("POST", "/__mock/reset", self._payload)
+            self._server().control("POST", f"/__mock/reset{gate}", self._payload)
         except LoopbackServerFailed as exc:  # the run goes ahead, fails, and its validation says why
             self.problems.append(str(exc))
 
@@ -202,6 +205,11 @@ class LoopbackMock:
     def server_cpu_s(self) -> float | None:
         """The server process's CPU time over the last run (it competes with the client for the same cores)."""
         return self._server_cpu_s
+
+    def gate_control(self, spec: GateSpec, poll_s: float = 0.5) -> GateControl:
+        """A connection of its own to the server's gate routes, for the gate `spec` (see loopback_gate)."""
+        server = self._server()
+        return GateControl(server.port, server.token, spec, poll_s)
 
     def _server(self) -> LoopbackServer:
         if self.server is None:

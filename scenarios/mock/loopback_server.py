@@ -11,9 +11,10 @@ Built on aiohttp's server: a handler sees its connection's transport, so the ser
 mid-stream and reset one (SO_LINGER 0), and with `handler_cancellation` a handler is cancelled when its
 client goes away, which is how a request the client abandoned is logged `cancelled`.
 
-Control routes (under /__mock/): `alive`, `reset` (the next run's scenario, a fresh log and CPU baseline),
-`log` (the run's request records and marks, once every request has settled or `settle` seconds passed, and
-the server's CPU time since the reset).
+Control routes (under /__mock/): `alive`, `reset` (the next run's scenario, a fresh log and CPU baseline, and
+with a gate's query parameters a gate holding its market-data calls), `log` (the run's request records and
+marks, once every request has settled or `settle` seconds passed, and the server's CPU time since the reset),
+`gate` and `gate/open` (the armed gate's state, and opening it: see scenarios/mock/loopback_gate.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from scenarios.mock.routes import MockRoutes, Reply, RequestRecord, UnmatchedRequest
+from scenarios.mock.loopback_gate import GATE_PATH, OPEN_PATH, TOKEN_HEADER, GateSpec
+from scenarios.mock.routes import InFlightGate, MockRoutes, Reply, RequestRecord, UnmatchedRequest
 from scenarios.model import Scenario
 
 HOST = "127.0.0.1"
@@ -39,9 +41,7 @@ LLM_PREFIX = "/llm/v1"
 MARKET_DATA_PREFIX = "/market-data/v1"
 HOLD_S = 3600.0  # a `timeout` fault holds its answer until the client gives up (its handler is then cancelled)
 BACKLOG = 4096  # the users sweep opens thousands of connections at once
-
-
-TOKEN_HEADER = "X-Mock-Token"
+POLL_S = 0.005  # how often a long-polling control route looks again
 
 
 class LoopbackApp:
@@ -50,12 +50,15 @@ class LoopbackApp:
         self.token = token
         self.routes: MockRoutes | None = None  # set by the first reset
         self.cpu_at_reset = time.process_time()
+        self.gate_id = ""  # the armed gate's, if the current run has one (routes.market_gate)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_get("/__mock/alive", self.alive)
         app.router.add_post("/__mock/reset", self.reset)
         app.router.add_get("/__mock/log", self.log)
+        app.router.add_get(GATE_PATH, self.gate_state)
+        app.router.add_post(OPEN_PATH, self.open_gate)
         app.router.add_route("*", "/{tail:.*}", self.answer)
         return app
 
@@ -68,9 +71,57 @@ class LoopbackApp:
         scenario = pickle.loads(await request.read())
         if not isinstance(scenario, Scenario):
             return web.json_response({"error": f"not a Scenario: {type(scenario).__name__}"}, status=400)
+        try:
+            spec = GateSpec.from_query(dict(request.query))
+        except ValueError as exc:
+            return web.json_response({"error": f"bad gate: {exc}"}, status=400)
         self.routes = MockRoutes(scenario, self.base + LLM_PREFIX, self.base + MARKET_DATA_PREFIX)
+        self.routes.market_gate = None if spec is None else _gate_for(spec)
+        self.gate_id = "" if spec is None else spec.id
         self.cpu_at_reset = time.process_time()
         return web.json_response({"reset": True})
+
+    async def gate_state(self, request: web.Request) -> web.Response:
+        """The gate `id`'s state once it is reached (all its calls in flight) or after `wait_s` seconds."""
+        deadline = time.monotonic() + float(request.query.get("wait_s", "0"))
+        gate_id = request.query.get("id", "")
+        while not self._gate_reached(gate_id) and time.monotonic() < deadline:  # noqa: ASYNC110  # set by handlers
+            await asyncio.sleep(POLL_S)
+        return web.json_response(self._gate_state(gate_id))
+
+    async def open_gate(self, request: web.Request) -> web.Response:
+        """Open the gate `id`, answering its state just before (how many calls it held when let go)."""
+        if request.headers.get(TOKEN_HEADER) != self.token:
+            return web.json_response({"error": "opening the gate needs the token its parent was given"}, status=403)
+        gate_id = request.query.get("id", "")
+        state = self._gate_state(gate_id)
+        gate = self._armed_gate(gate_id)
+        if gate is not None:
+            gate.open()
+        return web.json_response(state)
+
+    def _armed_gate(self, gate_id: str) -> InFlightGate | None:
+        """The current run's gate if it is the one asked about."""
+        if self.routes is None or not gate_id or gate_id != self.gate_id:
+            return None
+        return self.routes.market_gate
+
+    def _gate_reached(self, gate_id: str) -> bool:
+        gate = self._armed_gate(gate_id)
+        return gate is not None and gate.reached
+
+    def _gate_state(self, gate_id: str) -> dict[str, object]:
+        gate = self._armed_gate(gate_id)
+        if gate is None or self.routes is None:
+            return {"armed": False}
+        in_flight = self.routes.log.pending
+        return {
+            "armed": True,
+            "reached": gate.reached,
+            "opened": gate.is_open,
+            "held": gate.held,
+            "in_flight": in_flight,
+        }
 
     async def log(self, request: web.Request) -> web.Response:
         """The run's log once nothing is pending (a cancelled request settles when its handler is cancelled,
@@ -144,6 +195,11 @@ class LoopbackApp:
             return response
         await response.write_eof()
         return response
+
+
+def _gate_for(spec: GateSpec) -> InFlightGate:
+    release_timeout_s = spec.release_timeout_s if spec.opened_by == "client" else None
+    return InFlightGate(spec.count, spec.timeout_s, release_timeout_s)
 
 
 def _drop(request: web.Request) -> None:

@@ -112,10 +112,17 @@ class InFlightGate:
     Lets the memory suite sample a peak of exactly K waiting calls without a fixed hold long enough
     for the slowest variant to start them all. Sync callers wait on a threading.Event; async callers
     on a future of their own loop, resolved thread-safely. After `timeout_s` a waiter goes on alone
-    (the sampler then reports that the peak was never reached)."""
+    (the sampler then reports that the peak was never reached).
 
-    def __init__(self, count: int, timeout_s: float = 60.0) -> None:
-        self.count, self.timeout_s = count, timeout_s
+    With `release_timeout_s` the gate does not open by itself when the count arrives: it is `reached`,
+    and stays shut until `open()` (the loopback server's gate, opened by its client once it has sampled
+    itself); a waiter then waits up to `release_timeout_s` more for that, at most `timeout_s +
+    release_timeout_s` in all. `held` is how many callers wait at the gate right now."""
+
+    def __init__(self, count: int, timeout_s: float = 60.0, release_timeout_s: float | None = None) -> None:
+        self.count, self.timeout_s, self.release_timeout_s = count, timeout_s, release_timeout_s
+        self.held = 0
+        self._reached = threading.Event()
         self._opened = threading.Event()
         self._lock = threading.Lock()
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
@@ -124,9 +131,20 @@ class InFlightGate:
     def is_open(self) -> bool:
         return self._opened.is_set()
 
+    @property
+    def reached(self) -> bool:
+        """`count` requests were in flight at once (the gate may still be shut, waiting for `open()`)."""
+        return self._reached.is_set()
+
     def arrived(self, in_flight: int) -> None:
         if in_flight < self.count or self.is_open:
             return
+        self._reached.set()
+        if self.release_timeout_s is None:
+            self.open()
+
+    def open(self) -> None:
+        """Let every waiter go, and any later caller through at once."""
         with self._lock:
             self._opened.set()
             waiters, self._async_waiters = self._async_waiters, []
@@ -134,7 +152,9 @@ class InFlightGate:
             loop.call_soon_threadsafe(_resolve, future)
 
     def wait(self) -> None:
-        self._opened.wait(self.timeout_s)
+        with self._holding():
+            if not self._opened.wait(self.timeout_s) and self._awaits_release():
+                self._opened.wait(self.release_timeout_s)
 
     async def await_open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -143,8 +163,27 @@ class InFlightGate:
             if self.is_open:
                 return
             self._async_waiters.append((loop, future))
-        with contextlib.suppress(TimeoutError):  # go on alone; the sampler reports the missed peak
-            await asyncio.wait_for(future, self.timeout_s)
+        with self._holding():  # after a timeout, go on alone; the sampler reports the missed peak
+            if not await _resolved_within(future, self.timeout_s) and self._awaits_release():
+                await _resolved_within(future, self.release_timeout_s)
+
+    def _awaits_release(self) -> bool:
+        return self.release_timeout_s is not None and self.reached and not self.is_open
+
+    @contextlib.contextmanager
+    def _holding(self) -> Iterator[None]:
+        with self._lock:
+            self.held += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.held -= 1
+
+
+async def _resolved_within(future: asyncio.Future[None], timeout_s: float | None) -> bool:
+    done, _ = await asyncio.wait({future}, timeout=timeout_s)
+    return bool(done)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
