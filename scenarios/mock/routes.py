@@ -149,7 +149,8 @@ class InFlightGate:
             self._opened.set()
             waiters, self._async_waiters = self._async_waiters, []
         for loop, future in waiters:
-            loop.call_soon_threadsafe(_resolve, future)
+            with contextlib.suppress(RuntimeError):  # a waiter whose loop has closed has gone already
+                loop.call_soon_threadsafe(_resolve, future)
 
     def wait(self) -> None:
         with self._holding():
