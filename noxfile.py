@@ -89,7 +89,7 @@ def _prepare_run(session: nox.Session) -> tuple[BenchOptions, Path]:
 
 def _run_suite(session: nox.Session, suite: str, options: BenchOptions, run_dir: Path, *extra: str) -> None:
     command = ["python", "-m", f"benchmarks.{suite}", "--bench-profile", options.profile, "--run-dir", str(run_dir)]
-    session.run(*command, *extra)
+    session.run(*command, "--transport", options.transport, *extra)
 
 
 ENV_MARK = "bench-run-id"  # which nox invocation last prepared a bench environment
@@ -220,7 +220,7 @@ def gate(session: nox.Session) -> None:
 def memory(session: nox.Session) -> None:
     """The memory suite alone, into the same kind of run folder.
 
-    nox -s memory [-p 3.12] [-- --quick | --full] [--variant NAME]
+    nox -s memory [-p 3.12] [-- --quick | --full] [--variant NAME] [--transport respx|loopback]
     """
     options, run_dir = _prepare_run(session)
     if options.scenarios:

@@ -1,18 +1,28 @@
 """Memory: what each variant costs per concurrent operation, in every metric.
 
-    python -m benchmarks.memory --bench-profile quick --run-dir reports/<run-id> [--variant V]
+    python -m benchmarks.memory --bench-profile quick --run-dir reports/<run-id> [--variant V] [--transport loopback]
 
 Each sample is a fresh worker process, so no earlier run at the same size has already grown
 the heap the sample reads. The worker warms up at K=4 (imports, first-call costs), then runs a
 report over ceil(K/4) tickers whose market-data calls the mock holds until all K are in flight
-(pool sized to the fan-out). At the moment the K-th call arrives it samples RSS, USS and VMS
-(psutil) and thread count, each as growth over a baseline taken just before the run (after gc
-and glibc's malloc_trim). The same K is then run under tracemalloc (peak traced heap) and under
-memray's Tracker (peak heap and allocation count). Marginal memory per operation = least-squares
-slope over K, with a 95% bootstrap interval, per metric and variant. One more process per
-variant records the whole-process peak RSS of one report-25 run and the thread stack
-reservation; the largest K's memray capture becomes a flamegraph. Every run is validated.
-Memory does not depend on timing, so two workers run at once. Always over respx (see MEMORY_TRANSPORT).
+(thread pool sized to the fan-out). While all K wait it samples RSS, USS and VMS (psutil) and
+thread count, each as growth over a baseline taken just before the run (after gc and glibc's
+malloc_trim). The same K is then run under tracemalloc (peak traced heap) and under memray's
+Tracker (peak heap and allocation count). Marginal memory per operation = least-squares slope
+over K, with a 95% bootstrap interval, per metric and variant. One more process per variant
+records the whole-process peak RSS of one report-25 run and the thread stack reservation; the
+largest K's memray capture becomes a flamegraph. Every run is validated. Memory does not depend
+on timing, so two workers run at once.
+
+It measures over the transport `--transport` selects (respx by default), and its results record it.
+Over respx the gate and the sampler run in this process, at the K-th call's arrival. Over loopback
+the calls wait in the mock server, which this process asks when all K wait, samples itself, then
+lets them go (benchmarks/memory_peak.py); its sockets and HTTP connections are then part of what
+is sampled. So that K calls can be in flight at once over real sockets, the memory scenarios' httpx
+connection limit (`max_connections`, 100 by default) is raised to their fan-out over loopback, and a
+worker raises its open-file limit to the hard limit first. Each loopback sample also records the
+server process's RSS and USS growth to the peak (`server_rss`, `server_uss`): tracemalloc and
+memray trace this (client) process only.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ import threading
 import tracemalloc
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,35 +54,39 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benchmarks.environment import environment, python_tag
 from benchmarks.gate_memory import trace_runs
 from benchmarks.matrix import EVERYDAY_VARIANTS, PROFILES, with_fanout
+from benchmarks.memory_peak import held_at_peak
 from benchmarks.run_dir import atomic_write_json
 from benchmarks.stats import slope_estimate
 from benchmarks.suite_results import parse_memory
 from benchmarks.suites import MEMORY
 from benchmarks.summary import render_memory_table
+from benchmarks.users import raise_open_file_limit
 from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scenarios
-from scenarios.mock import InFlightGate, MockServer, Transport, select_transport, selected_transport
+from scenarios.mock import Transport, add_transport_option, selected_transport
+from scenarios.mock.loopback import LoopbackMock
 from scenarios.model import load_scenario
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
 
 BASE_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "memory.toml"
 PROCESS_METRICS = ("rss", "uss", "vms")
+SERVER_METRICS = ("server_rss", "server_uss")  # the loopback server process's growth (loopback samples only)
 HEAP_METRICS = ("tracemalloc_peak", "memray_peak", "memray_allocations")
 
 
 WARM_UP_OPERATIONS = 4
 TRACED_RUN_TIMEOUT_S = 600.0  # up to 1000 calls in flight under tracemalloc and memray: far slower than a run
-# The memory suite holds K calls in flight with a gate inside the mock and samples this process at the K-th
-# arrival: both need the mock in this process, so it measures over respx whatever --transport says (its
-# results record so; a loopback server's sockets and buffers are in the users sweep's RSS instead).
-MEMORY_TRANSPORT: Transport = "respx"
 PARALLEL_WORKERS = 2
 
 
-def scenario_for(operations: int) -> Scenario:
-    """A report whose fetch makes at least `operations` market-data calls (4 per ticker); run it
-    with `InFlightGate(scenario.fanout)` on the mock so they all wait together."""
-    return with_fanout(load_scenario(BASE_FILE), math.ceil(operations / 4))
+def scenario_for(operations: int, transport: Transport | None = None) -> Scenario:
+    """A report whose fetch makes at least `operations` market-data calls (4 per ticker); run it within
+    `held_at_peak(session, scenario.fanout)` so they all wait together. Over loopback (None: --transport's)
+    its httpx clients may open a connection per call, so all of them can be in flight at once."""
+    scenario = with_fanout(load_scenario(BASE_FILE), math.ceil(operations / 4))
+    if (transport or selected_transport()) != "loopback":
+        return scenario
+    return replace(scenario, max_connections=max(scenario.max_connections, scenario.fanout))
 
 
 def marginal_per_operation(samples: Sequence[dict[str, Any]], metric: str) -> dict[str, float | None]:
@@ -109,21 +123,9 @@ def _release_freed_memory() -> None:
         trim(0)
 
 
-def in_process_mock(session: ScenarioSession) -> MockServer:
-    """The session's respx mock: the gate and the arrival hook live in this process (see MEMORY_TRANSPORT)."""
-    if not isinstance(session.mock, MockServer):
-        raise TypeError(f"the memory suite needs the respx mock, not {session.transport}")
-    return session.mock
-
-
-def _validated_run(session: ScenarioSession, gated: bool = True) -> Execution:
-    """One validated run; `gated` holds its market data until all of it is in flight together."""
-    mock = in_process_mock(session)
-    mock.market_gate = InFlightGate(session.scenario.fanout) if gated else None
-    try:
-        execution = asyncio.run(session.arun()) if session.is_async else session.run()
-    finally:
-        mock.market_gate = None
+def _validated_run(session: ScenarioSession) -> Execution:
+    """One validated run (a failed validation ends the worker with VALIDATION_EXIT_CODE)."""
+    execution = asyncio.run(session.arun()) if session.is_async else session.run()
     try:
         validate(execution)
     except ValidationFailed as exc:
@@ -132,33 +134,51 @@ def _validated_run(session: ScenarioSession, gated: bool = True) -> Execution:
     return execution
 
 
+def _gated_run(session: ScenarioSession) -> Execution:
+    """One validated run whose market data the mock holds until all of it is in flight together."""
+    with held_at_peak(session, session.scenario.fanout):
+        return _validated_run(session)
+
+
+def _server_process(session: ScenarioSession) -> psutil.Process | None:
+    """The loopback mock's server process (None over respx, where the mock is this process)."""
+    mock = session.mock
+    return psutil.Process(mock.pid) if isinstance(mock, LoopbackMock) and mock.pid is not None else None
+
+
 def _process_sample(session: ScenarioSession, operations: int) -> dict[str, int]:
-    """Growth of RSS, USS, VMS and threads from just before the run to when all calls wait."""
-    process = psutil.Process()
-    _release_freed_memory()
-    base = process.memory_full_info()
-    base_threads = threading.active_count()
+    """Growth of RSS, USS, VMS and threads from just before the run to when all calls wait (over loopback also
+    the server's RSS and USS)."""
+    process, server = psutil.Process(), _server_process(session)
     peak: dict[str, int] = {}
 
-    def on_arrival(pending: int) -> None:
-        if pending >= operations and not peak:
-            info = process.memory_full_info()
-            peak.update(rss=info.rss, uss=info.uss, vms=info.vms, threads=threading.active_count())
+    def on_peak() -> None:
+        info = process.memory_full_info()
+        peak.update(rss=info.rss, uss=info.uss, vms=info.vms, threads=threading.active_count())
+        if server is not None:
+            served = server.memory_full_info()
+            peak.update(server_rss=served.rss, server_uss=served.uss)
 
-    mock = in_process_mock(session)
-    mock.on_arrival = on_arrival
-    try:
+    with held_at_peak(session, operations, on_peak) as held:  # before the baseline: it may start a thread
+        _release_freed_memory()
+        base = process.memory_full_info()
+        base_threads = threading.active_count()
+        server_base = server.memory_full_info() if server is not None else None
         _validated_run(session)
-    finally:
-        mock.on_arrival = None
-    if not peak:
+    if not held.reached or not peak:
         raise RuntimeError(f"{session.variant}: never had {operations} calls in flight at once")
-    return {
+    sample = {
         "rss": peak["rss"] - base.rss,
         "uss": peak["uss"] - base.uss,
         "vms": peak["vms"] - base.vms,
         "threads": peak["threads"] - base_threads,
     }
+    if server_base is not None:
+        sample |= {
+            "server_rss": peak["server_rss"] - server_base.rss,
+            "server_uss": peak["server_uss"] - server_base.uss,
+        }
+    return sample
 
 
 def _tracemalloc_peak(session: ScenarioSession) -> int:
@@ -167,7 +187,7 @@ def _tracemalloc_peak(session: ScenarioSession) -> int:
     try:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
-        _validated_run(session)
+        _gated_run(session)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -178,7 +198,7 @@ def _memray_sample(session: ScenarioSession, capture: Path) -> tuple[int, int]:
     capture.unlink(missing_ok=True)
     _release_freed_memory()
     with memray.Tracker(str(capture)):
-        _validated_run(session)
+        _gated_run(session)
     metadata = memray.FileReader(str(capture)).metadata
     return metadata.peak_memory, metadata.total_allocations
 
@@ -186,14 +206,11 @@ def _memray_sample(session: ScenarioSession, capture: Path) -> tuple[int, int]:
 def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[str, Any]:
     """One sample at K operations in this (fresh) process: warm up small, then the process sample first, then (with a
     memray capture file) the traced heap under tracemalloc and memray."""
-    warm_up_scenario = scenario_for(WARM_UP_OPERATIONS)
-    with ScenarioSession(
-        warm_up_scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S, transport=MEMORY_TRANSPORT
-    ) as warm_up:
-        _validated_run(warm_up)
+    with ScenarioSession(scenario_for(WARM_UP_OPERATIONS), variant, timeout_s=TRACED_RUN_TIMEOUT_S) as warm_up:
+        _gated_run(warm_up)
     scenario = scenario_for(operations)
     record: dict[str, Any] = {"kind": "sample", "operations": scenario.fanout}
-    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S, transport=MEMORY_TRANSPORT) as session:
+    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S) as session:
         record.update(_process_sample(session, scenario.fanout))
         if capture is not None:
             record["tracemalloc_peak"] = _tracemalloc_peak(session)
@@ -204,8 +221,8 @@ def sample_worker(variant: str, operations: int, capture: Path | None) -> dict[s
 def own_worker(variant: str, scenario_file: str) -> dict[str, Any]:
     """Whole-process peak RSS of one run of a user's scenario (--scenario-file) in a fresh process."""
     (scenario,) = own_scenarios([scenario_file])
-    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S, transport=MEMORY_TRANSPORT) as session:
-        _validated_run(session, gated=False)
+    with ScenarioSession(scenario, variant, timeout_s=TRACED_RUN_TIMEOUT_S) as session:
+        _validated_run(session)
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports KiB
     return {"kind": "own", "scenario": scenario.name, "peak_rss_bytes": peak_rss_kib * 1024}
 
@@ -213,8 +230,8 @@ def own_worker(variant: str, scenario_file: str) -> dict[str, Any]:
 def process_worker(variant: str) -> dict[str, Any]:
     """Whole-process peak RSS of one report-25 run in a fresh process, and the thread stack reservation."""
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-    with ScenarioSession(shipped_scenarios()["report-25"], variant, transport=MEMORY_TRANSPORT) as session:
-        _validated_run(session, gated=False)  # the shipped scenario as a user runs it
+    with ScenarioSession(shipped_scenarios()["report-25"], variant) as session:
+        _validated_run(session)  # the shipped scenario as a user runs it, ungated
     peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux reports KiB
     return {
         "kind": "process",
@@ -312,7 +329,10 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     samples = [r for r in records if r.get("kind") == "sample"]
     process = next((r for r in records if r.get("kind") == "process"), {})
     own = {r["scenario"]: r["peak_rss_bytes"] for r in records if r.get("kind") == "own"}
-    marginal = {metric: marginal_per_operation(samples, metric) for metric in (*PROCESS_METRICS, *HEAP_METRICS)}
+    server = tuple(metric for metric in SERVER_METRICS if any(metric in sample for sample in samples))
+    marginal = {
+        metric: marginal_per_operation(samples, metric) for metric in (*PROCESS_METRICS, *HEAP_METRICS, *server)
+    }
     threads = marginal_per_operation(samples, "threads")
     summary = {"process": process, "samples": samples, "marginal": marginal, "threads_per_operation": threads}
     return summary | {"own_peak_rss_bytes": own}
@@ -327,11 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--operations", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scenario-file", action="append", default=[], help="also your own scenario (repeatable)")
+    add_transport_option(parser)  # the workers inherit it (and the results' environment records it)
     args = parser.parse_args(argv)
-    if selected_transport() != MEMORY_TRANSPORT and not args.worker:
-        print(f"memory: measured over {MEMORY_TRANSPORT}, whatever --transport says (its gate lives in the client)")
-    select_transport(MEMORY_TRANSPORT)  # what its results' metadata records, and its workers inherit
     if args.worker:
+        if selected_transport() == "loopback":
+            raise_open_file_limit()  # a socket per call in flight, here and in the server (which inherits it)
         variant = args.variant[0]
         if args.scenario_file:
             record = own_worker(variant, args.scenario_file[0])

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from benchmarks.memory import in_process_mock, leak_slope, marginal_per_operation, plan, scenario_for, summarise
+from benchmarks import memory_peak
+from benchmarks.memory import _process_sample, leak_slope, marginal_per_operation, plan, scenario_for, summarise
+from benchmarks.memory_peak import held_at_peak
 from scenarios.mock import InFlightGate
+from scenarios.mock.loopback import LoopbackMock
+from scenarios.mock.loopback_gate import GateState
+from scenarios.model import DEFAULT_MAX_CONNECTIONS
 from scenarios.runner import ScenarioSession
 from scenarios.validate import validate
 from workflow.events import WorkflowEvent
 from workflow.taskgroup import TaskGroupFinancialAssistant
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_marginal_memory_is_the_slope_over_operations() -> None:
@@ -55,16 +68,86 @@ def test_the_scenario_holds_at_least_k_calls_at_once() -> None:
 
 @pytest.mark.parametrize("variant", ["threads", "taskgroup"])
 def test_the_sampler_fires_when_all_calls_wait_together(variant: str) -> None:
-    scenario = scenario_for(12)
-    fired: list[int] = []
+    scenario = scenario_for(12, "respx")
     with ScenarioSession(scenario, variant, transport="respx") as session:
-        mock = in_process_mock(session)
-        mock.on_arrival = lambda pending: fired.append(pending) if pending >= 12 else None
-        mock.market_gate = gate = InFlightGate(12, timeout_s=30)
-        execution = asyncio.run(session.arun()) if session.is_async else session.run()
+        pending: list[int] = []
+        with held_at_peak(session, 12, lambda: pending.append(session.mock.log.pending)) as peak:
+            execution = asyncio.run(session.arun()) if session.is_async else session.run()
     validate(execution)
-    assert fired and fired[0] == 12
-    assert gate.is_open
+    assert pending == [12] and peak.reached
+    assert scenario.max_connections == DEFAULT_MAX_CONNECTIONS  # respx has no pool: its scenario is as it was
+
+
+@pytest.mark.parametrize("variant", ["threads", "taskgroup"])
+def test_over_loopback_the_sample_is_taken_while_the_server_holds_all_k(variant: str) -> None:
+    """The hook runs in this process while the server's gate holds all K calls (asked on a connection of its own),
+    the gate opens after it, and the scenario's connection limit lets all K be in flight."""
+    scenario = scenario_for(8, "loopback")
+    seen: list[GateState] = []
+    with ScenarioSession(scenario, variant, transport="loopback") as session:
+        mock = session.mock
+        assert isinstance(mock, LoopbackMock)
+
+        def on_peak() -> None:
+            assert mock.market_gate is not None
+            with mock.gate_control(mock.market_gate) as control:
+                seen.append(control.state())
+
+        with held_at_peak(session, 8, on_peak) as peak:
+            execution = asyncio.run(session.arun()) if session.is_async else session.run()
+        assert mock.market_gate is None  # the next run is not gated
+    validate(execution)
+    assert seen == [GateState(armed=True, reached=True, opened=False, held=8, in_flight=8)]
+    assert peak.reached and max(r.in_flight for r in execution.requests) == 8
+    assert scenario.max_connections >= scenario.fanout
+
+
+def test_a_loopback_process_sample_also_records_the_servers_growth() -> None:
+    with ScenarioSession(scenario_for(8, "loopback"), "taskgroup", transport="loopback") as session:
+        sample = _process_sample(session, 8)
+    assert set(sample) == {"rss", "uss", "vms", "threads", "server_rss", "server_uss"}
+    with ScenarioSession(scenario_for(8, "respx"), "taskgroup", transport="respx") as session:
+        assert set(_process_sample(session, 8)) == {"rss", "uss", "vms", "threads"}
+
+
+def test_a_peak_never_reached_over_loopback_stops_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked for more calls than the run makes, the server's gate gives up and the sample says so."""
+    monkeypatch.setattr(memory_peak, "PEAK_TIMEOUT_S", 0.2)
+    session = ScenarioSession(scenario_for(8, "loopback"), "taskgroup", transport="loopback")
+    with session, pytest.raises(RuntimeError, match="never had 9 calls in flight"):
+        _process_sample(session, 9)
+
+
+def test_a_loopback_worker_samples_at_the_peak_and_leaves_no_server() -> None:
+    command = [sys.executable, "-m", "benchmarks.memory", "--worker", "--variant", "taskgroup", "--operations", "8"]
+    worker = subprocess.Popen(
+        [*command, "--transport", "loopback"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    servers: set[int] = set()
+    while worker.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            servers |= {child.pid for child in psutil.Process(worker.pid).children() if _is_server(child)}
+        time.sleep(0.02)
+    out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    record = json.loads(out.splitlines()[-1])
+    assert record["operations"] == 8 and "server_rss" in record
+    assert len(servers) == 1 and all(_gone(pid) for pid in servers)
+
+
+def _is_server(process: psutil.Process) -> bool:
+    with contextlib.suppress(psutil.Error):
+        return "scenarios.mock.loopback_server" in process.cmdline()
+    return False
+
+
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_the_gate_releases_sync_and_async_waiters_together_once_enough_arrive() -> None:
