@@ -77,7 +77,7 @@ TRANSPORT_TEXT = {
     "respx": "mocked at the HTTP layer inside the client (respx: no socket, no connection limit)",
     "loopback": "served by a mock HTTP server on 127.0.0.1 in its own process (loopback: real sockets and the "
     "client's connection pool; the server's CPU shares the machine's cores with the client; the memory suite "
-    "measures over respx)",
+    "holds its K calls in the server, with the connection limit raised to K)",
 }
 
 

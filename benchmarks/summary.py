@@ -207,20 +207,27 @@ def render_memory_table(memory: dict[str, MemoryResult]) -> Table:
     for column in (
         "variant",
         "python",
+        "transport",
         *MEMORY_COLUMNS,
         "threads/op",
         "report-25 peak RSS",
         *(f"{n} peak RSS" for n in own),
     ):
-        table.add_column(column, justify="left" if column in ("variant", "python") else "right")
+        table.add_column(column, justify="left" if column in ("variant", "python", "transport") else "right")
     for python in sorted(memory):
+        transport = str(memory[python].environment.get("transport", "respx"))  # results before it was recorded: respx
         for variant, result in memory[python].variants.items():
             cells = [_kib(result.slope(metric)) for metric in MEMORY_COLUMNS]
             per_op = result.threads_per_operation.per_operation
             threads = "-" if per_op is None else f"{per_op:.2f}"
             peaks = [result.process.get("report25_peak_rss_bytes"), *(result.own_peak_rss_bytes.get(n) for n in own)]
             table.add_row(
-                variant, python, *cells, threads, *("-" if p is None else f"{p / 2**20:.0f} MiB" for p in peaks)
+                variant,
+                python,
+                transport,
+                *cells,
+                threads,
+                *("-" if p is None else f"{p / 2**20:.0f} MiB" for p in peaks),
             )
     return table
 
