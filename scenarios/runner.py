@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from agno.utils.log import agent_logger
+from agno.utils.log import agent_logger, team_logger, workflow_logger
 
 from scenarios.mock import MockLog, RequestRecord, Transport, open_mock, selected_transport
 from scenarios.model import Scenario, serial_seconds
@@ -221,10 +221,20 @@ class _TurnRecorder:
 
 @contextmanager
 def quiet_agno_logs() -> Iterator[None]:
-    """agno logs injected failures at ERROR; the run's RunError event already carries them."""
-    previous = agent_logger.level
-    agent_logger.setLevel(logging.CRITICAL)
+    """agno logs injected failures at ERROR; the run's RunError event already carries them.
+
+    A filter on all three of agno's loggers (its Workflow logs failed steps on the workflow logger), not a
+    level: agno resets their levels to INFO on every Agent and Workflow run. Unfiltered, agno writes to stdout
+    when it is not a terminal, where a measuring worker's JSON lines go."""
+    loggers = (agent_logger, team_logger, workflow_logger)
+    for logger in loggers:
+        logger.addFilter(_below_critical)
     try:
         yield
     finally:
-        agent_logger.setLevel(previous)
+        for logger in loggers:
+            logger.removeFilter(_below_critical)
+
+
+def _below_critical(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.CRITICAL
