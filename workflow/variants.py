@@ -75,6 +75,22 @@ REGISTRY: dict[str, Variant] = {
             is_async=False,
         ),
         Variant(
+            "agno-sync",
+            "workflow.agno_sync:AgnoSyncFinancialAssistant",
+            "agno Workflow.run(), Router + Parallel (a thread per branch)",
+            pooled=False,
+            streams=True,
+            is_async=False,
+        ),
+        Variant(
+            "agno-async",
+            "workflow.agno_async:AgnoAsyncFinancialAssistant",
+            "agno Workflow.arun(), Router + Parallel (a task per branch)",
+            pooled=False,
+            streams=True,
+            is_async=True,
+        ),
+        Variant(
             "gather-plain",
             "workflow.gather_plain:PlainGatherFinancialAssistant",
             "async arun(), asyncio.gather() (first exception raised, siblings run on)",
