@@ -30,7 +30,9 @@ def test_default_profile_covers_the_issue_sweeps() -> None:
     assert all(c.scenario.fanout == 4 * int(c.params["tickers"]) for c in fanout)
     pools = {(c.variant, c.params.get("pool")) for c in fanout}
     threads_pools = {("threads", p) for p in ("default", "fanout", "32")}
-    assert pools == {("taskgroup", None), ("gather", None), ("legacy", "default"), *threads_pools}
+    unpooled = {(name, None) for name, v in REGISTRY.items() if not v.pooled and not v.failure_only}
+    assert {("taskgroup", None), ("gather", None)} <= unpooled
+    assert pools == {*unpooled, ("legacy", "default"), *threads_pools}
     full_pools = {(c.variant, c.params.get("pool")) for c in expand(PROFILES["full"], SHIPPED) if c.group == "fanout"}
     assert {("legacy", p) for p in ("default", "fanout", "32")} <= full_pools
     assert {c.scenario.name for c in cases if c.group == "scenario"} == set(SHIPPED)
