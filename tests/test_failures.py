@@ -3,7 +3,9 @@
 - taskgroup cancels the siblings still in flight and reports which were cancelled;
 - gather(return_exceptions=True) lets every sibling finish and reports them as partial results;
 - threads (and legacy, which fetches the same way) cannot interrupt running threads and,
-  as the `with ThreadPoolExecutor()` idiom does, wait for queued jobs too before reporting.
+  as the `with ThreadPoolExecutor()` idiom does, wait for queued jobs too before reporting;
+- agno's Parallel (agno-sync: a thread per branch, agno-async: a task per branch) waits for every
+  branch, and the join step after it reports the failed and the completed ones.
 """
 
 from __future__ import annotations
@@ -83,6 +85,18 @@ def test_threads_finish_every_submitted_job_before_reporting(executed, variant: 
     assert _fetch_outcomes(execution) == Counter({"answered": FETCH_CALLS - 1, "failed": 1})
     assert len(error.completed) == FETCH_CALLS - 1
     assert error.cancelled == ()
+
+
+@pytest.mark.parametrize("variant", ["agno-sync", "agno-async"])
+def test_agno_parallel_waits_for_every_branch_before_reporting(executed, variant: str) -> None:
+    execution = executed(FAILURE, variant)
+    error = _error(execution)
+    assert error.step == "fetch"
+    assert [(f.call, f.error) for f in error.failures] == [("quote:NVDA", "http_500")]
+    assert _fetch_outcomes(execution) == Counter({"answered": FETCH_CALLS - 1, "failed": 1})
+    siblings = sorted(r.call for r in execution.requests if r.call not in ("quote:NVDA", "router"))
+    assert sorted(error.completed) == siblings
+    assert error.cancelled == () and error.orphaned == ()
 
 
 @pytest.mark.parametrize("variant", VARIANT_NAMES)

@@ -162,6 +162,10 @@ class Ledgers:
     def of(self, run_context: RunContext) -> RunLedger:
         return self._open[run_context.run_id]
 
+    def __len__(self) -> int:
+        """The runs in flight."""
+        return len(self._open)
+
 
 # --- the Workflow -----------------------------------------------------------------------------------------------
 
