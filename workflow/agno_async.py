@@ -16,6 +16,7 @@ from agno.workflow import StepInput, StepOutput
 
 from workflow import agents
 from workflow import agno_workflow as agno_wf
+from workflow.agno_events import AgnoEvents
 from workflow.calls import CallFailed, StepFailed, analyst_call, market_call
 from workflow.config import WorkflowConfig
 from workflow.events import RunStarted, WorkflowEvent
@@ -34,7 +35,7 @@ class AgnoAsyncFinancialAssistant(AsyncFinancialAssistant):
     async def arun(self, message: str) -> AsyncIterator[WorkflowEvent]:
         run_id = new_run_id()
         yield RunStarted(run_id, message)
-        events = agno_wf.AgnoEvents(run_id, self.config.streaming)
+        events = AgnoEvents(run_id, self.config.streaming)
         with self.ledgers.open(run_id) as ledger:
             try:
                 async for event in self.workflow.arun(message, run_id=run_id, stream=True, stream_events=True):

@@ -17,6 +17,7 @@ from agno.workflow import StepInput, StepOutput
 
 from workflow import agents
 from workflow import agno_workflow as agno_wf
+from workflow.agno_events import AgnoEvents
 from workflow.calls import CallFailed, StepFailed, analyst_call, market_call
 from workflow.config import WorkflowConfig
 from workflow.events import RunStarted, WorkflowEvent
@@ -35,7 +36,7 @@ class AgnoSyncFinancialAssistant(SyncFinancialAssistant):
     def run(self, message: str) -> Iterator[WorkflowEvent]:
         run_id = new_run_id()
         yield RunStarted(run_id, message)
-        events = agno_wf.AgnoEvents(run_id, self.config.streaming)
+        events = AgnoEvents(run_id, self.config.streaming)
         with self.ledgers.open(run_id) as ledger:
             try:
                 for event in self.workflow.run(message, run_id=run_id, stream=True, stream_events=True):

@@ -22,9 +22,9 @@ StepOutput(success=False, error=str(exc)) and lets the sequence go on, and its S
 containers turn any step's exception into such an output too. So each step body records its
 typed error (CallFailed) before re-raising it to agno, and a join step after each Parallel raises
 StepFailed naming the failed and the completed branches: that exception stops the subflow's Steps
-container, as the hand-written variants stop at the failing step. `AgnoEvents` translates agno's
-stream (stream=True, stream_events=True) into this project's events and ends the run with the
-ledger's RunError, or RunCompleted.
+container, as the hand-written variants stop at the failing step. workflow/agno_events.py translates
+agno's stream (stream=True, stream_events=True) into this project's events and ends the run with
+the ledger's RunError, or RunCompleted.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from agno.agent import Agent
 from agno.db.base import BaseDb
 from agno.run.agent import RunContentEvent
 from agno.run.base import RunContext
-from agno.run.workflow import ParallelExecutionStartedEvent, StepCompletedEvent, StepStartedEvent
 from agno.workflow import HumanReview, OnError, Parallel, Router, Step, StepInput, StepOutput, Steps, Workflow
 from agno.workflow.router import WorkflowSteps as RouterChoices
 from agno.workflow.workflow import WorkflowSteps
@@ -48,7 +47,7 @@ from agno.workflow.workflow import WorkflowSteps
 from workflow import agents, prompts
 from workflow.calls import MARKET_DATA_KINDS, CallFailed, StepFailed, analyst_call, market_call
 from workflow.config import WorkflowConfig
-from workflow.events import CallFailure, ContentChunk, RunCompleted, RunError, StepCompleted, StepStarted, WorkflowEvent
+from workflow.events import CallFailure
 
 ROUTE = "route"
 FAN_OUTS = ("fetch", "analyse")  # the Parallel steps; each is followed by its join step
@@ -285,58 +284,3 @@ async def acontent_events(stream: AsyncIterator[object], call: str) -> AsyncIter
         if agents.chunk_text(event, call) is not None:
             assert isinstance(event, RunContentEvent)
             yield event
-
-
-# --- agno's events as this project's ----------------------------------------------------------------------------
-
-
-class AgnoEvents:
-    """Translates one agno Workflow run's stream into this project's events.
-
-    StepStarted: the Step "route", "answer" or "write" starting, or the Parallel "fetch" or "analyse".
-    StepCompleted: "route" (its output is the route), a fan-out's join step, "answer"/"write".
-    ContentChunk: each content event of the answering agent, as agno passes it on; without streaming,
-    the answering step's whole output. Everything else agno emits (the workflow's, the Router's, the
-    Steps', the branches' and the join steps' own events) has no counterpart and is dropped.
-    """
-
-    def __init__(self, run_id: str, streaming: bool) -> None:
-        self.run_id = run_id
-        self.streaming = streaming
-        self.route: prompts.Route | None = None
-        self.parts: list[str] = []
-
-    def translate(self, event: object) -> Iterator[WorkflowEvent]:
-        started = event.step_name if isinstance(event, StepStartedEvent | ParallelExecutionStartedEvent) else None
-        if started is not None and started in STEPS:
-            yield StepStarted(self.run_id, started)
-        elif isinstance(event, RunContentEvent) and self.streaming and isinstance(event.content, str):
-            self.parts.append(event.content)
-            yield ContentChunk(self.run_id, event.content)
-        elif isinstance(event, StepCompletedEvent):
-            yield from self._completed(event.step_name or "", event.content)
-
-    def _completed(self, step: str, content: object) -> Iterator[WorkflowEvent]:
-        if step == ROUTE and isinstance(content, str):
-            self.route = parse_description(content)
-            yield StepCompleted(self.run_id, step, content)
-        elif step in (join_name(fan_out) for fan_out in FAN_OUTS):
-            yield StepCompleted(self.run_id, step.partition("/")[0], str(content))
-        elif step in ANSWERS:
-            if not self.streaming and isinstance(content, str):
-                self.parts.append(content)
-                yield ContentChunk(self.run_id, content)
-            yield StepCompleted(self.run_id, step)
-
-    def finish(self, ledger: RunLedger) -> WorkflowEvent:
-        """The run's last event: the ledger's failure as a RunError, else RunCompleted; a recorded bug is raised."""
-        if ledger.bug is not None:
-            raise ledger.bug
-        if ledger.failure is not None:
-            step, error = ledger.failure
-            if isinstance(error, StepFailed):
-                return RunError(self.run_id, step, error.failures, error.completed, error.cancelled, error.orphaned)
-            return RunError(self.run_id, step, (CallFailure(error.call, error.error),))
-        if self.route is None:
-            raise RuntimeError("agno's workflow ended without a route and without a recorded failure")
-        return RunCompleted(self.run_id, self.route.subflow, "".join(self.parts))
