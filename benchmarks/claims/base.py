@@ -77,6 +77,7 @@ class Verdict:
     n_pairs: int | None = None  # paired values behind the headline figure
     method: str = ""
     min_detectable_effect: float | None = None  # the smallest change the headline comparison could detect
+    aside: str = ""  # context that never votes, e.g. how agno's own Workflow compares (benchmarks/claims/agno_aside)
 
     def to_json(self) -> dict[str, Any]:
         claim = self.claim
@@ -98,6 +99,7 @@ class Verdict:
             "n_pairs": self.n_pairs,
             "method": self.method,
             "min_detectable_effect": self.min_detectable_effect,
+            "aside": self.aside,
             "evidence": [e.to_json() for e in self.evidence],
         }
 

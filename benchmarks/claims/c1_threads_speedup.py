@@ -10,10 +10,12 @@ per pool thread, beside what the pool alone would predict (pool-limited bound / 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from matplotlib.axes import Axes
 
+from benchmarks.claims.agno_aside import c1_aside
 from benchmarks.claims.base import (
     TRACKER,
     Claim,
@@ -119,7 +121,8 @@ def decide(results: RunResults) -> Verdict:
     conditions = {outcome: f"{text}. {limits}" for outcome, text in conditions.items()}
     above_five = [e for e in where(evidence, "yes") if e.low is not None and e.low > 5]
     extra = f"{len(above_five)} primary comparison(s) exceed 5x" if above_five else ""
-    return decided(CLAIM, evidence, headline, figure_text, conditions, HIERARCHICAL, extra)
+    verdict = decided(CLAIM, evidence, headline, figure_text, conditions, HIERARCHICAL, extra)
+    return replace(verdict, aside=c1_aside(results, tuple(reversed(SHIPPED_REPORTS))))
 
 
 def threads_limit(workers: int, connections: int | None) -> str:

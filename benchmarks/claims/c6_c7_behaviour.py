@@ -14,10 +14,12 @@ differs in what becomes of the siblings.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from matplotlib.axes import Axes
 
+from benchmarks.claims.agno_aside import c7_aside
 from benchmarks.claims.base import (
     TRACKER,
     Claim,
@@ -190,7 +192,8 @@ def decide_structured(results: RunResults) -> Verdict:
     if plain:
         context = _against_plain_gather(plain, _orphans(results))
         conditions = {outcome: f"{text}. {context}" for outcome, text in conditions.items()}
-    return decided(STRUCTURED, evidence, headline, figure_text, conditions, HIERARCHICAL, reason)
+    verdict = decided(STRUCTURED, evidence, headline, figure_text, conditions, HIERARCHICAL, reason)
+    return replace(verdict, aside=c7_aside(results, FAILURE_SCENARIO))
 
 
 def _within_5_percent(estimate: Any) -> Support:
