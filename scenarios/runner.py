@@ -228,13 +228,13 @@ def quiet_agno_logs() -> Iterator[None]:
     when it is not a terminal, where a measuring worker's JSON lines go."""
     loggers = (agent_logger, team_logger, workflow_logger)
     for logger in loggers:
-        logger.addFilter(_below_critical)
+        logger.addFilter(_critical_only)
     try:
         yield
     finally:
         for logger in loggers:
-            logger.removeFilter(_below_critical)
+            logger.removeFilter(_critical_only)
 
 
-def _below_critical(record: logging.LogRecord) -> bool:
+def _critical_only(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.CRITICAL
