@@ -107,9 +107,23 @@ def bench_env(session: nox.Session) -> None:
         except BenchOptionsError:
             session.error(str(exc))
     _check_interpreters(session)
-    # The SDK line asked for (pip moves an existing environment between lines; the gate always gets 2.x).
-    session.install("-e", ".", "-c", openai_constraints(line))
+    _install_line(session, line)  # the SDK line asked for (the gate always gets 2.x)
     Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
+
+
+LINE_MARK = "openai-line"  # which openai SDK line the project was last installed with in an environment
+
+
+def _install_line(session: nox.Session, line: str) -> None:
+    """The project with the openai line asked for. Under `-R` nox skips `session.install` in a reused environment,
+    which would keep another line (or nothing, for an environment a skipped session created): when the mark does
+    not name this line, pip runs whatever the flags say, and moves the environment to it."""
+    mark = Path(session.virtualenv.location, LINE_MARK)
+    if mark.exists() and mark.read_text() == line:
+        session.install("-e", ".", "-c", openai_constraints(line))  # skipped under -R: already installed
+        return
+    session.run("python", "-m", "pip", "install", "--quiet", "-e", ".", "-c", openai_constraints(line), silent=True)
+    mark.write_text(line)
 
 
 def _compared_python(options: BenchOptions) -> str | None:
@@ -127,7 +141,7 @@ def sdk_env(session: nox.Session) -> None:
         session.skip("not a bench invocation")  # the gate's options; bench_env reports bad ones
     if options.openai_compared is None or session.python != _compared_python(options):
         session.skip("no second openai line asked for on this interpreter")
-    session.install("-e", ".", "-c", openai_constraints(options.openai_compared))
+    _install_line(session, options.openai_compared)
     Path(session.virtualenv.location, ENV_MARK).write_text(RUN_ID)
 
 
