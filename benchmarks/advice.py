@@ -51,7 +51,7 @@ def advise(results: RunResults, verdicts: Sequence[Verdict]) -> list[Sentence]:
     return [sentence for sentence in found if sentence is not None][:MAX_SENTENCES]
 
 
-def _interval(estimate: Estimate) -> str:
+def _interval(estimate: Estimate | Evidence) -> str:
     if estimate.low is None or estimate.high is None:
         return "(too few values for an interval)"
     return f"[{estimate.low:.2f}-{estimate.high:.2f}]"
@@ -157,7 +157,7 @@ def streaming_sentence(verdict: Verdict | None) -> Sentence | None:
     if row is None or row.high is None or row.low is None:
         return None
     where = f"({row.facts.get('scenario', '?')}, Python {row.python})"
-    interval = f"[{row.low:.2f}-{row.high:.2f}]"
+    interval = _interval(row)
     if row.low > 1:
         text = (
             f"Stream the answer as it arrives: collecting it before yielding (legacy) showed the first chunk "
@@ -177,7 +177,7 @@ def failure_sentence(verdict: Verdict | None) -> Sentence | None:
     if row is None or row.high is None or row.low is None:
         return None
     cancels = " and cancels the calls still in flight" if row.facts.get("cancels_siblings") else ""
-    interval = f"[{row.low:.2f}-{row.high:.2f}]"
+    interval = _interval(row)
     if row.high < 1:
         text = (
             f"When a call fails, taskgroup reports it in {row.value:.2f}x the time gather(return_exceptions=True) "

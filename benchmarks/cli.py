@@ -43,10 +43,6 @@ class BenchOptions:
     openai: str = "2"  # the openai SDK line the bench environments get (constraints/openai-<line>.txt)
     openai_compared: str | None = None  # a second line, measured beside the first on the newest interpreter
 
-    @property
-    def openai_lines(self) -> tuple[str, ...]:
-        return (self.openai,) if self.openai_compared is None else (self.openai, self.openai_compared)
-
     def variant_filters(self) -> list[str]:
         return [arg for variant in self.variants for arg in ("--variant", variant)]
 

@@ -149,7 +149,7 @@ def test_the_openai_line_picks_a_constraints_file_that_exists() -> None:
 
 def test_two_openai_lines_measure_the_second_beside_the_first() -> None:
     options = parse_bench_options(["--openai", "2", "--openai", "3"])
-    assert (options.openai, options.openai_compared, options.openai_lines) == ("2", "3", ("2", "3"))
+    assert (options.openai, options.openai_compared) == ("2", "3")
     assert parse_bench_options([]).openai_compared is None
     with pytest.raises(BenchOptionsError, match="at most once"):
         parse_bench_options(["--openai", "3", "--openai", "3"])
