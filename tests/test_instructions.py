@@ -178,6 +178,8 @@ def test_callgrind_counts_only_the_bracketed_runs_and_repeats_between_processes(
     counts = first["counts"] + second["counts"]
     # Some millions per run; start-up and importing this module alone cost ~400 M, so they were not counted.
     assert all(1_000_000 < count < 50_000_000 for count in counts), counts
-    for one, other in zip(first["counts"], second["counts"], strict=True):  # the same run in two processes
-        assert abs(one - other) / one < 0.01, (first, second)
+    # The same run in two processes. This tiny run's count moved 1.3% between processes once in CI (where the
+    # allocator stood); a whole workflow run repeats within 0.1%, the gate's threshold is 5%.
+    for one, other in zip(first["counts"], second["counts"], strict=True):
+        assert abs(one - other) / one < 0.03, (first, second)
     assert max(counts) / min(counts) < 1.1, counts  # runs of one process differ a little (allocator state)
