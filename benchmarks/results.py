@@ -95,6 +95,7 @@ class CaseResult:
     commit: str = ""  # the checkout its workers ran ("a, b" if they ran different ones; "" unrecorded)
     transport: str = "respx"  # how its runs reached the mock (respx, loopback)
     max_connections: int | None = None  # the client's connection limit, where the transport has one (loopback)
+    calls: int | None = None  # LLM and market-data calls a run makes (None: recorded before it was)
 
     @property
     def steal_fractions(self) -> tuple[float, ...]:
@@ -131,6 +132,12 @@ class CaseResult:
     def cpu_median_s(self) -> float | None:
         """Median CPU time of a run in the measuring process (every thread); None if not recorded."""
         return _median_recorded(s.cpu_s for s in self.samples)
+
+    @property
+    def cpu_per_call_s(self) -> float | None:
+        """The client's CPU per call: a run's median CPU over the calls it makes (the framework's cost per call)."""
+        cpu = self.cpu_median_s
+        return None if cpu is None or not self.calls else cpu / self.calls
 
     @property
     def server_cpu_median_s(self) -> float | None:
@@ -351,6 +358,7 @@ def _read_suite(path: Path, python: str, samples: dict[str, list[Sample]]) -> tu
                     commit=_commits(bench),
                     transport=str(metadata.get("bench_transport", "respx")),
                     max_connections=_optional(metadata.get("bench_max_connections"), int),
+                    calls=_optional(metadata.get("bench_calls"), int),
                 )
             )
         except (KeyError, ValueError) as exc:

@@ -67,6 +67,7 @@ from benchmarks.suites import SPEED, openai_label
 from scenarios import own_scenarios, shipped_scenarios
 from scenarios.critical_path import critical_path, pool_limited_seconds
 from scenarios.mock import add_transport_option
+from scenarios.model import calls_per_run
 from scenarios.runner import Execution, ScenarioSession
 from scenarios.validate import VALIDATION_EXIT_CODE, ValidationFailed, validate
 
@@ -417,6 +418,7 @@ def case_metadata(case: BenchCase) -> dict[str, str | int | float]:
         "bench_injected_failures": len(case.scenario.failures),
         "bench_critical_path_s": bound.wall_s,
         "bench_transport": case.runs_over,
+        "bench_calls": sum(calls_per_run(case.scenario)),  # what the summary's CPU per call divides by
     }
     if connections is not None:
         metadata["bench_max_connections"] = connections

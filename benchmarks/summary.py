@@ -47,6 +47,7 @@ def summary_rows(results: RunResults) -> list[dict[str, object]]:
                 "q3_s": q3,
                 "critical_path_s": case.critical_path_s,
                 "efficiency": case.efficiency,
+                "cpu_per_call_s": case.cpu_per_call_s,
                 "ratio_to_taskgroup": None if estimate is None else estimate.value,
                 "ratio_to_taskgroup_ci95": None
                 if estimate is None or not estimate.has_interval
@@ -78,6 +79,7 @@ def render_table(results: RunResults) -> Table:
         "IQR",
         "bound",
         "efficiency",
+        "CPU/call",
         "× taskgroup",
         "1st chunk",
         "CPU",
@@ -96,6 +98,7 @@ def render_table(results: RunResults) -> Table:
             f"{_ms(row['q1_s'])}–{_ms(row['q3_s'])}",
             _ms(row["critical_path_s"]),
             "-" if row["critical_path_s"] == 0 else f"{row['efficiency']:.0%}",
+            "-" if not isinstance(row["cpu_per_call_s"], float) else f"{row['cpu_per_call_s'] * 1000:.2f} ms",
             _ratio(row),
             "-" if first is None else _ms(first),
             "-" if row["cpu_median_s"] is None else _ms(row["cpu_median_s"]),
@@ -260,7 +263,9 @@ def _ratio(row: dict[str, object]) -> str:
 def _caption(results: RunResults) -> str:
     parts = [
         "runs = validated values (processes x rounds); efficiency = critical-path bound / median (- at zero latency: "
-        "the run is all overhead); × taskgroup = median of the per-round ratios to taskgroup, same scenario, Python, "
+        "the run is all overhead); CPU/call = the measuring process's median CPU per run (every thread; over respx "
+        "the mock's too) / the LLM and market-data calls a run makes (the layers suite says where it goes); "
+        "× taskgroup = median of the per-round ratios to taskgroup, same scenario, Python, "
         "process and round, [95% hierarchical bootstrap interval], n = pairs; "
         f"steal = most CPU time the host took while a value ran (a pair with a value over {DISTURBED_ABOVE:.0%} is "
         "dropped from ratios)",

@@ -12,6 +12,7 @@ import math
 import random
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,24 @@ def call_stages(scenario: Scenario) -> list[list[str]]:
     if scenario.subflow == "alone":
         return [*stages, [f"analyst:{scenario.tickers[0]}"]]
     return [*stages, [f"analyst:{t}" for t in scenario.tickers], ["writer"]]
+
+
+def expected_calls(scenario: Scenario) -> Counter[str]:
+    """Every call of every turn; with an injected failure, only up to the failing stage."""
+    failing = {f.call for f in scenario.failures}
+    per_turn: list[str] = []
+    for stage in call_stages(scenario):
+        per_turn.extend(stage)
+        if failing & set(stage):
+            break
+    return Counter(per_turn * len(scenario.messages))
+
+
+def calls_per_run(scenario: Scenario) -> tuple[int, int]:
+    """(LLM calls, market-data calls) a whole run makes: what a cost per call divides by."""
+    calls = expected_calls(scenario)
+    market_data = sum(count for call, count in calls.items() if call_kind(call) in MARKET_DATA_KINDS)
+    return sum(calls.values()) - market_data, market_data
 
 
 def load_scenario(path: Path) -> Scenario:

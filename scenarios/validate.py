@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scenarios.mock import RequestRecord
-from scenarios.model import Scenario, call_stages
+from scenarios.model import Scenario, expected_calls
 from scenarios.runner import Execution
 from workflow.events import ContentChunk, RunCompleted, RunError, RunStarted, StepCompleted
 
@@ -18,17 +18,6 @@ class ValidationFailed(Exception):
     def __init__(self, scenario: str, variant: str, reasons: list[str]) -> None:
         super().__init__(f"run {scenario}/{variant} failed validation: " + "; ".join(reasons))
         self.reasons = reasons
-
-
-def expected_calls(scenario: Scenario) -> Counter[str]:
-    """Every call of every turn; with an injected failure, only up to the failing stage."""
-    failing = {f.call for f in scenario.failures}
-    per_turn: list[str] = []
-    for stage in call_stages(scenario):
-        per_turn.extend(stage)
-        if failing & set(stage):
-            break
-    return Counter(per_turn * len(scenario.messages))
 
 
 VALIDATION_EXIT_CODE = 3  # a measuring worker whose run failed validation exits with this, naming the run

@@ -136,6 +136,8 @@ def case_metadata(result: CaseResult) -> dict[str, str | int | float]:
         metadata["bench_critical_path_first_chunk_s"] = result.critical_path_first_chunk_s
     if result.max_workers is not None:
         metadata["bench_max_workers"] = result.max_workers
+    if result.calls is not None:
+        metadata["bench_calls"] = result.calls
     return metadata
 
 

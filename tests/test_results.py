@@ -82,6 +82,15 @@ def test_ratio_and_efficiency_are_within_one_interpreter(run_dir: Path) -> None:
     assert rows["s/threads", "3.11"]["ratio_pairs"] == 12 and rows["s/threads", "3.11"]["processes"] == 2
 
 
+def test_cpu_per_call_is_the_median_cpu_of_a_run_over_its_calls(tmp_path: Path) -> None:
+    directory = tmp_path / "run"
+    counted = replace(case("s", "taskgroup", 1.0, idle=0.2, noise=0.0), calls=52)
+    write_speed_suite(directory, "3.12", [counted, case("s", "threads", 2.0)])  # threads: calls not recorded
+    rows = {r["benchmark"]: r for r in summary_rows(load_run(directory))}
+    assert rows["s/taskgroup"]["cpu_per_call_s"] == pytest.approx(0.8 / 52, rel=0.05)
+    assert rows["s/threads"]["cpu_per_call_s"] is None
+
+
 def test_a_ratio_with_too_few_pairs_says_so_instead_of_an_interval(tmp_path: Path) -> None:
     directory = tmp_path / "run"
     stolen = case("s", "threads", 2.0, steal=0.5)  # every value taken under 50% CPU steal: every pair dropped

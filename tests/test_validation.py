@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from scenarios.mock import RequestRecord
+from scenarios.model import calls_per_run, expected_calls
 from scenarios.runner import Execution, Turn
-from scenarios.validate import ValidationFailed, expected_calls, validate
+from scenarios.validate import ValidationFailed, validate
 from tests.conftest import SHIPPED, make_scenario
 from workflow.events import RunCompleted
 
@@ -26,6 +27,11 @@ def test_expected_calls_of_a_report() -> None:
     calls = expected_calls(make_scenario())
     assert calls["router"] == 1 and calls["writer"] == 1 and calls["analyst:AAA"] == 1
     assert sum(calls.values()) == 1 + 8 + 2 + 1
+
+
+def test_calls_per_run_split_llm_from_market_data() -> None:
+    assert calls_per_run(make_scenario()) == (1 + 2 + 1, 8)  # router, two analysts, writer; eight market-data calls
+    assert calls_per_run(SHIPPED["chat-3-turns"]) == (6, 0)
 
 
 def test_expected_calls_stop_at_the_failing_stage() -> None:
