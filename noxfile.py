@@ -1,4 +1,4 @@
-"""Sessions: tests (3.11-3.13), lint, bench, memory, report.
+"""Sessions: tests (3.11-3.13), lint, bench, memory, profile, report, gate (and the environments bench uses).
 
 A missing interpreter is named at start-up. It is an error when `--strict-interpreters`
 is given after `--`, when nox's own `--error-on-missing-interpreters` is given, or when
@@ -241,6 +241,22 @@ def memory(session: nox.Session) -> None:
         session.error("memory measures its own workload: --scenario applies to `nox -s bench`; use --scenario-file")
     _run_suite(session, "memory", options, run_dir, *options.variant_filters(), *options.scenario_file_options())
     session.run("python", "-m", "benchmarks.report", str(run_dir))  # C2's verdict; the rest is stated as a gap
+    point_latest(run_dir)  # only once the report rendered
+
+
+@nox.session(python=FOUND_PYTHONS)
+def profile(session: nox.Session) -> None:
+    """Where the time goes: the layers suite alone (py-spy samples by layer), into the same kind of run folder.
+
+    nox -s profile [-p 3.12] [-- --quick | --full] [--variant NAME] [--transport respx|loopback]
+    As in `nox -s bench`, interpreters other than the newest take only the cases the profile measures everywhere.
+    """
+    options, run_dir = _prepare_run(session)
+    if options.scenarios or options.scenario_files:
+        session.error("the layers suite samples its profile's own cases: --scenario/--scenario-file apply to bench")
+    elsewhere = ["--elsewhere"] if session.python != newest_python(FOUND_PYTHONS) else []
+    _run_suite(session, "layers", options, run_dir, *options.variant_filters(), *elsewhere)
+    session.run("python", "-m", "benchmarks.report", str(run_dir))  # the other suites are stated as gaps
     point_latest(run_dir)  # only once the report rendered
 
 

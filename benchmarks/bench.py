@@ -81,6 +81,8 @@ def suite_command(
     command = [executable, "-m", f"benchmarks.{suite.name}", "--bench-profile", profile, "--run-dir", str(run_dir)]
     if not variants and not newest and PROFILES[profile].everywhere is not None:
         variants = suite.elsewhere_variants
+    if suite.narrows_elsewhere and not newest and PROFILES[profile].everywhere is not None:
+        command.append("--elsewhere")
     if suite.narrowable:
         command += [arg for variant in variants if suite.measures(variant) for arg in ("--variant", variant)]
     if suite.own_scenarios:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -17,6 +18,8 @@ import matplotlib.pyplot as plt
 
 from benchmarks.claims import REGISTRY, Verdict
 from benchmarks.claims.plot import FIGURE_SIZE
+from benchmarks.interpreters import version_key
+from benchmarks.layer_map import LAYERS
 from benchmarks.results import RunResults
 
 
@@ -70,3 +73,33 @@ def draw_users(rows: Sequence[dict[str, object]], folder: Path) -> str | None:
         return f"{folder.name}/{name}"
     finally:
         plt.close(figure)
+
+
+def draw_layers(rows: Sequence[dict[str, Any]], folder: Path) -> dict[str, str]:
+    """Per profiled scenario on the newest interpreter: a bar per variant, its CPU per call split by layer.
+    Scenario -> figure file name (relative to the report folder); empty when nothing was profiled."""
+    if not rows:
+        return {}
+    newest = max((str(row["python"]) for row in rows), key=version_key)
+    drawn: dict[str, str] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for scenario in sorted({str(row["scenario"]) for row in rows if row["python"] == newest}):
+        chosen = [row for row in rows if row["python"] == newest and row["scenario"] == scenario]
+        figure, axes = plt.subplots(figsize=(FIGURE_SIZE[0], 1.2 + 0.45 * len(chosen)), layout="constrained")
+        try:
+            labels = [str(row["case"]).split("/", 1)[1] for row in chosen]
+            left = [0.0] * len(chosen)
+            for index, layer in enumerate(LAYERS):
+                widths = [row["layers"][index]["share"] * row["cpu_per_call_s"] * 1000 for row in chosen]
+                axes.barh(labels, widths, left=left, color=layer.color, label=layer.title)
+                left = [a + b for a, b in zip(left, widths, strict=True)]
+            axes.invert_yaxis()
+            axes.set_xlabel("CPU per call (ms), split by layer (shares of py-spy samples)")
+            axes.set_title(f"{scenario} on Python {newest}: where the CPU of a call goes", fontsize="medium")
+            axes.legend(fontsize="x-small", ncols=2, loc="lower right")
+            name = f"layers-{scenario.replace('@', '-')}.png"
+            figure.savefig(folder / name, dpi=110)
+            drawn[scenario] = f"{folder.name}/{name}"
+        finally:
+            plt.close(figure)
+    return drawn

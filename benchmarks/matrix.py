@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from benchmarks.sampler import Budget
 from scenarios.model import (
     LLM_CALL_KINDS,
     Distribution,
@@ -41,6 +42,9 @@ REALISTIC_LLM = LatencyModel(
     gap=Distribution(kind="lognormal", median=25.0, sigma=0.3),
 )
 REALISTIC_MARKET_DATA = LatencyModel(ttft=Distribution(kind="lognormal", median=120.0, sigma=0.4))
+
+
+DEFAULT_SAMPLING = Budget()
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,14 @@ class Profile:
     # 0 runs: not measured (callgrind's start-up is ~12 s per interpreter).
     instruction_runs: int = 0
     instruction_warmups: int = 1
+    # The layers suite (benchmarks/layers.py): the cases (by scenario name) sampled to say where their CPU goes, by
+    # layer; the pools of the threaded variants there; how long each is sampled. () : not measured. `nox -s profile`
+    # samples them; `nox -s bench` too unless layers_in_bench is off.
+    profiled: tuple[str, ...] = ()
+    layers_in_bench: bool = True
+    profiled_pools: tuple[PoolChoice, ...] = ("default", "fanout")
+    profiled_variants: tuple[str, ...] = EVERYDAY_VARIANTS
+    sampling: Budget = DEFAULT_SAMPLING
     equivalence_scenarios: tuple[str, ...] = ()  # shipped scenarios checked for equivalence; () = all
     # Cases of a scenario (by case scenario name, e.g. "report-5@zero") kept to fewer variants.
     narrowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -101,6 +113,10 @@ PROFILES: dict[str, Profile] = {
             ("report-5@zero", ("gather", "taskgroup")),
             ("report-5-failure", ("gather", "taskgroup", "gather-plain")),
         ),
+        profiled=("report-5@zero",),
+        profiled_variants=("threads", "taskgroup"),
+        sampling=Budget(timed_runs=3, profiled_s=1.5),
+        layers_in_bench=False,  # its 4 minutes have no room: `nox -s profile -- --quick` samples these alone
         description="CI gating: 8 cases x 10 paired values (40 at zero latency; 2 processes x 5 rounds), memory "
         "at K=10 and 100 (RSS, USS, VMS only): data for every claim's verdict; no fan-out sweep, "
         "no instruction counts",
@@ -118,6 +134,7 @@ PROFILES: dict[str, Profile] = {
         loopback_users=(1, 10, 100, 1000, 10000),
         legacy_pools=("default",),
         memory_samples=2,
+        profiled=("report-5@zero", "fanout-25", "fanout-100"),
         instruction_runs=2,
         everywhere=("report-5", "report-5@zero", "report-5-failure"),
         description="report-5 (default and zero latency, and its failure) on every interpreter; every shipped "
@@ -160,6 +177,8 @@ PROFILES: dict[str, Profile] = {
         pools=("default", "fanout", "32"),
         users=(1, 10, 100, 1000),
         loopback_users=(1, 10, 100, 1000, 10000),
+        profiled=("report-5@zero", "fanout-25", "fanout-100"),
+        sampling=Budget(warmups=2, timed_runs=10, profiled_s=6.0, profiled_runs=5),
         instruction_runs=5,
         instruction_warmups=2,
         description="publication: more processes and values, the realistic LLM latency profile, users up to 1000",

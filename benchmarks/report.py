@@ -23,13 +23,17 @@ from rich.table import Table
 
 from benchmarks.advice import advise
 from benchmarks.claims import Verdict, decide_all
-from benchmarks.figures import draw_all, draw_users
+from benchmarks.figures import draw_all, draw_layers, draw_users
+from benchmarks.layer_map import LAYERS
+from benchmarks.layer_results import case_rows
+from benchmarks.layer_results import headline as layers_headline
 from benchmarks.matrix import PROFILES
 from benchmarks.openai_lines import SAME_WITHIN, headline, line_rows
 from benchmarks.results import ResultsError, RunResults, load_run
 from benchmarks.run_dir import atomic_write_json, atomic_write_text, raw_dir
 from benchmarks.stats import MIN_PAIRS
 from benchmarks.suites import INSTRUCTIONS
+from benchmarks.suites import LAYERS as LAYERS_SUITE
 from benchmarks.suites import REGISTRY as SUITE_REGISTRY
 from benchmarks.summary import instruction_rows, users_rows
 
@@ -67,6 +71,11 @@ def gaps(results: RunResults) -> list[str]:
         found.append(
             f"instruction counts are not measured in the {results.manifest.get('profile')} profile "
             "(callgrind start-up is ~12 s per interpreter)"
+        )
+    if profile is not None and not LAYERS_SUITE.needed(profile) and not results.layers:
+        found.append(
+            f"where the time goes (layers) is not measured by the {results.manifest.get('profile')} bench "
+            f"(`nox -s profile -- --{results.manifest.get('profile')}` samples it alone)"
         )
     if not results.pythons:
         found.append("no results at all in raw/")
@@ -106,6 +115,7 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
     environments = {python: _environment(results, python) for python in results.pythons}
     environments |= {label: compared.environment for label, compared in sorted(results.openai_compared.items())}
     lines = line_rows(results)
+    layer_rows = case_rows(results)
     return {
         "run_id": results.run_dir.name,
         "profile": results.manifest.get("profile"),
@@ -118,6 +128,8 @@ def results_document(results: RunResults, verdicts: list[Verdict]) -> dict[str, 
         "users": users_rows(results),
         "advice": [sentence.to_json() for sentence in advise(results, verdicts)],
         "openai_lines": lines,
+        "layers": layer_rows,
+        "layers_headline": layers_headline(layer_rows),
         "openai_lines_headline": headline(lines),
     }
 
@@ -138,6 +150,8 @@ def render(run_dir: Path) -> tuple[Path, list[Verdict]]:
         users_figure = draw_users(document["users"], Path(scratch) / "figures")
         if users_figure:
             images["users"] = users_figure
+        layer_images = draw_layers(document["layers"], Path(scratch) / "figures")
+        images |= {f"layers:{scenario}": image for scenario, image in layer_images.items()}
         html = _page(results, document, images)
         figures = run_dir / "figures"
         shutil.rmtree(figures, ignore_errors=True)
@@ -178,7 +192,17 @@ def _page(results: RunResults, document: dict[str, Any], images: dict[str, str])
         openai_lines=document["openai_lines"],
         openai_lines_headline=document["openai_lines_headline"],
         same_within=SAME_WITHIN,
+        layers=document["layers"],
+        layers_headline=document["layers_headline"],
+        layers_images=[image for key, image in sorted(images.items()) if key.startswith("layers:")],
+        layers_rate_text=_rates(results),
+        layer_keys=LAYERS,
     )
+
+
+def _rates(results: RunResults) -> str:
+    rates = sorted({measured.rate for measured in results.layers.values()})
+    return "at " + " / ".join(f"{rate}" for rate in rates) + " samples a second" if rates else ""
 
 
 def _environment(results: RunResults, python: str) -> dict[str, Any]:

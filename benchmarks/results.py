@@ -13,6 +13,7 @@ import pyperf
 
 from benchmarks.instructions import InstructionResults, InstructionsFileError, read_instructions
 from benchmarks.interpreters import version_key
+from benchmarks.layer_results import LayerResults, LayersFileError, read_layers
 from benchmarks.run_dir import MANIFEST, PLAN_FILE, raw_dir
 from benchmarks.steal import DISTURBED_ABOVE
 from benchmarks.suite_results import EquivalenceResult, MemoryResult, ResultsError, parse_equivalence, parse_memory
@@ -171,6 +172,7 @@ class RunResults:
     micro: dict[str, dict[str, MicroResult]] = field(default_factory=dict)  # python -> benchmark -> result
     speed_plan: dict[str, Any] = field(default_factory=dict)  # raw/speed-plan.json: what speed set out to measure
     instructions: dict[str, InstructionResults] = field(default_factory=dict)  # python -> raw/<python>.instructions
+    layers: dict[str, LayerResults] = field(default_factory=dict)  # python -> raw/<python>.layers.json
     notes: list[str] = field(default_factory=list)  # what was skipped while reading, in words (shown as gaps)
     openai_compared: dict[str, ComparedLine] = field(default_factory=dict)  # "3.13@openai-3" -> its speed values
 
@@ -189,13 +191,14 @@ class RunResults:
             "equivalence": self.equivalence,
             "micro": self.micro,
             "instructions": self.instructions,
+            "layers": self.layers,
         }
         return by_suite[name]
 
     @property
     def pythons(self) -> list[str]:
         """Every interpreter with any result, oldest first."""
-        found = {*self.environments, *self.memory, *self.equivalence, *self.micro, *self.instructions}
+        found = {*self.environments, *self.memory, *self.equivalence, *self.micro, *self.instructions, *self.layers}
         return sorted(found, key=version_key)
 
     @property
@@ -272,6 +275,17 @@ def _load_instructions(results: RunResults, python: str, path: Path) -> None:
         raise ResultsError(str(exc)) from exc
 
 
+def _load_layers(results: RunResults, python: str, path: Path) -> None:
+    try:
+        measured = results.layers[python] = read_layers(path)
+    except LayersFileError as exc:
+        raise ResultsError(str(exc)) from exc
+    if measured.unavailable:
+        results.notes.append(f"Python {python}: the layer breakdown was not measured: {measured.unavailable}")
+    for case, why in sorted(measured.failures.items()):
+        results.notes.append(f"layers: {case} on Python {python} has no profile: {why}")
+
+
 def _load_micro(results: RunResults, python: str, path: Path) -> None:
     steal = _read_micro_steal(MICRO.samples_path(results.run_dir, python), results.notes)
     results.micro[python] = _read_micro(path, python, steal)
@@ -285,6 +299,7 @@ READERS: dict[str, Callable[[RunResults, str, Path], None]] = {
     "equivalence": _load_equivalence,
     "instructions": _load_instructions,
     "micro": _load_micro,
+    "layers": _load_layers,
 }
 
 

@@ -28,11 +28,15 @@ def raw_dir(run_dir: Path) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write beside the target, then rename: a reader sees the old file or the new one, never half."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         Path(temporary).chmod(0o644)  # mkstemp makes it private; results are meant to be read
         Path(temporary).replace(path)
     except BaseException:

@@ -49,6 +49,9 @@ class Suite:
     failures: bool = False  # its workloads inject failures, so it measures the variants that differ only on failure
     own_scenarios: bool = False  # accepts --scenario-file: a user's own scenarios join its workloads
     expected_everywhere: bool = True  # the report names an interpreter without it as a gap
+    # told `--elsewhere` on an interpreter that is not the run's newest (when the profile measures its breadth on
+    # the newest only): it then takes only the cases the profile measures everywhere
+    narrows_elsewhere: bool = False
 
     def path(self, run_dir: Path, label: str) -> Path:
         return raw_dir(run_dir) / f"{label}{self.suffix}.json"
@@ -95,7 +98,17 @@ INSTRUCTIONS = Suite(
     ".instructions",
     needed=lambda profile: profile.instruction_runs > 0,
 )
+LAYERS = Suite(
+    "layers",
+    "where the time goes (layers)",
+    ".layers",
+    timing=True,  # its timed runs give the wall and CPU per run its shares are scaled by
+    needed=lambda profile: bool(profile.profiled) and profile.layers_in_bench,
+    narrows_elsewhere=True,
+)
 
-REGISTRY: dict[str, Suite] = {suite.name: suite for suite in (SPEED, MEMORY, EQUIVALENCE, MICRO, INSTRUCTIONS, USERS)}
+REGISTRY: dict[str, Suite] = {
+    suite.name: suite for suite in (SPEED, MEMORY, EQUIVALENCE, MICRO, INSTRUCTIONS, USERS, LAYERS)
+}
 # The per-interpreter suites the driver runs after speed and micro (benchmarks/bench.py orders them).
 DRIVEN: tuple[Suite, ...] = tuple(suite for suite in REGISTRY.values() if suite.driven)

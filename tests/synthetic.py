@@ -8,9 +8,11 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from benchmarks.layer_map import KINDS, LAYERS
 from benchmarks.results import CaseResult, MicroResult, RunResults, Sample
 from benchmarks.speed import InterpreterResults
 from benchmarks.suite_results import parse_equivalence, parse_memory
+from benchmarks.suites import LAYERS as LAYERS_SUITE
 
 WORKERS = 2
 
@@ -200,3 +202,42 @@ def write_instructions(
     }
     (run_dir / "raw").mkdir(parents=True, exist_ok=True)
     (run_dir / "raw" / f"{python}.instructions.json").write_text(json.dumps(data))
+
+
+def layers_case(counts: dict[str, dict[str, int]], cpu_s: float = 0.1, wall_s: float = 0.3) -> dict[str, Any]:
+    """One case of a layers file (fanout-10/taskgroup), its samples by layer and kind as given (the rest zero)."""
+    full = {layer.key: {kind: counts.get(layer.key, {}).get(kind, 0) for kind in KINDS} for layer in LAYERS}
+    samples = sum(sum(kinds.values()) for kinds in full.values())
+    return {
+        "scenario": "fanout-10",
+        "variant": "taskgroup",
+        "scenario_hash": "h",
+        "transport": "respx",
+        "thread_pool_size": "default",
+        "fanout": 40,
+        "calls": {"llm": 12, "market_data": 40},
+        "bound_s": 0.1,
+        "timed": [{"wall_s": wall_s, "cpu_s": cpu_s}] * 3,
+        "profiled": {"runs": 5, "wall_s": 5 * wall_s * 1.1, "cpu_s": 5 * cpu_s, "samples": samples, "rate": 500},
+        "layers": full,
+        "rest_sources": {},
+        "files": {"flamegraph": "layers/3.13/x.svg", "folded": "layers/3.13/x.folded.gz"},
+    }
+
+
+def write_layers(run_dir: Path, cases: dict[str, dict[str, Any]], python: str = "3.13") -> Path:
+    data = {
+        "schema": 1,
+        "python": python,
+        "profile": "default",
+        "metadata": {},
+        "method": "m",
+        "unavailable": None,
+        "rate": 500,
+        "cases": cases,
+        "failures": {},
+    }
+    path = LAYERS_SUITE.path(run_dir, python)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return path

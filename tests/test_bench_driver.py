@@ -15,7 +15,7 @@ def _where(jobs: list[Job], module: str) -> dict[str, list[str]]:
 
 def test_quick_runs_memory_and_equivalence_everywhere_and_no_users_or_instruction_counts() -> None:
     timed, shared = plan_jobs(PYTHONS, "quick", Path("run"), [])
-    assert timed == []
+    assert timed == []  # no users; no layers either: `nox -s profile -- --quick` samples them alone
     assert {suite.name for suite, _, _ in shared} == {"memory", "equivalence"}
     assert [suite.name for suite, _, _ in shared][:3] == ["memory"] * 3  # the longest start first
     assert all(command[0] == PYTHONS[python] for _, python, command in shared)
@@ -29,6 +29,8 @@ def test_default_keeps_its_breadth_on_the_newest_interpreter() -> None:
     assert memory["3.11"][-4:] == ["--variant", "threads", "--variant", "taskgroup"]  # what C2 compares, elsewhere
     assert set(_where(shared, "instructions")) == set(PYTHONS)  # every variant on every interpreter
     assert all("--variant" not in command for command in _where(shared, "instructions").values())
+    layers = _where(timed, "layers")  # its timed runs give the CPU its shares are scaled by: it runs alone
+    assert "--elsewhere" not in layers["3.13"] and "--elsewhere" in layers["3.11"] and "--elsewhere" in layers["3.12"]
 
 
 def test_full_measures_everything_everywhere_and_a_variant_filter_is_passed_on() -> None:

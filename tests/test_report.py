@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,12 +13,13 @@ import pyperf
 import pytest
 
 from benchmarks import report as report_module
+from benchmarks.flamegraph import write_flamegraph
 from benchmarks.report import main as report_main
 from benchmarks.report import render
 from benchmarks.run_dir import write_manifest
 from benchmarks.summary import main as summary_main
 from tests.browser import artifacts_dir, check_report_in_browser, require_chromium
-from tests.synthetic import case, write_instructions, write_speed_suite
+from tests.synthetic import case, layers_case, write_instructions, write_layers, write_speed_suite
 
 VERDICTS = {"holds", "refuted", "conditional", "inconclusive"}
 
@@ -103,6 +105,12 @@ def run_dir(tmp_path: Path) -> Path:
         _micro(raw, python, micro_speedup)
     for python in ("3.11", "3.12"):
         write_instructions(directory, python, {"threads": [412_000_000, 412_100_000], "taskgroup": [415_000_000]})
+    layer_case = layers_case({"agno": {"llm": 500}, "http": {"market_data": 300}, "harness": {"market_data": 200}})
+    layer_case["python"] = "3.12"
+    layer_case["files"] = {"flamegraph": "layers/3.12/fanout-10--taskgroup.svg", "folded": "layers/3.12/f.folded.gz"}
+    write_layers(directory, {"fanout-10/taskgroup": layer_case}, python="3.12")
+    write_flamegraph(directory / layer_case["files"]["flamegraph"], [(("main (a.py:1)",), 10)], "t", lambda f: "#888")
+    (directory / layer_case["files"]["folded"]).write_bytes(gzip.compress(b"main (a.py:1) 10\n"))
     flamegraphs = directory / "memray" / "3.12"
     flamegraphs.mkdir(parents=True)
     (flamegraphs / "threads-flamegraph.html").write_text("<html><body>flamegraph</body></html>")
@@ -150,6 +158,8 @@ def test_the_page_has_the_verdict_table_figures_and_relative_links_only(run_dir:
         assert f'src="figures/{claim.lower()}.png"' in html
         assert (run_dir / "figures" / f"{claim.lower()}.png").stat().st_size > 1000
     assert 'href="raw/3.12.json"' in html and 'href="memray/3.12/threads-flamegraph.html"' in html
+    assert 'id="layers"' in html and 'href="layers/3.12/fanout-10--taskgroup.svg"' in html
+    assert 'src="figures/layers-fanout-10.png"' in html and "agno in taskgroup (50%)" in html
     assert "http://" not in html and "https://" not in html
 
 
@@ -163,8 +173,20 @@ def test_a_partial_run_renders_with_its_gaps_stated(tmp_path: Path) -> None:
     verdicts = {claim["id"]: claim["verdict"] for claim in document["claims"]}
     assert verdicts["C2a"] == verdicts["C2b"] == "refuted"
     assert all(verdicts[c] == "inconclusive" for c in ("C1", "C3a", "C3b", "C4", "C5", "C6", "C7"))
-    assert "Python 3.12: no speed, equivalence, micro, instructions results" in document["gaps"]
-    assert "no speed, equivalence, micro, instructions results" in (directory / "index.html").read_text()
+    absent = "no speed, equivalence, micro, instructions, where the time goes (layers) results"
+    assert f"Python 3.12: {absent}" in document["gaps"]
+    assert absent in (directory / "index.html").read_text()
+
+
+def test_a_quick_bench_says_where_to_get_the_layers_it_leaves_out(tmp_path: Path) -> None:
+    directory = tmp_path / "quick"
+    write_manifest(directory, profile="quick", requested=["3.12"], missing=[], options=[])
+    (directory / "raw").mkdir(exist_ok=True)
+    _memory(directory / "raw", "3.12")
+    render(directory)
+    gaps = " ".join(json.loads((directory / "results.json").read_text())["gaps"])
+    assert "not measured by the quick bench (`nox -s profile -- --quick` samples it alone)" in gaps
+    assert "where the time goes (layers) results" not in gaps  # left out on purpose, not missing
 
 
 def test_an_unreadable_result_names_the_file_and_leaves_no_report(

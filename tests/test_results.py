@@ -14,7 +14,7 @@ import pytest
 from benchmarks.environment import environment, python_build
 from benchmarks.report import gaps
 from benchmarks.results import ResultsError, load_run
-from benchmarks.run_dir import atomic_write_text, point_latest, write_manifest
+from benchmarks.run_dir import atomic_write_bytes, atomic_write_text, point_latest, write_manifest
 from benchmarks.summary import main as summary_main
 from benchmarks.summary import ratio_to_taskgroup, summary_rows
 from tests.synthetic import case, write_instructions, write_speed_suite
@@ -136,8 +136,8 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> 
     target = tmp_path / "results.json"
     atomic_write_text(target, "old")
 
-    with pytest.raises(TypeError):
-        atomic_write_text(target, 42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):  # fails in the middle: the temporary file exists and must go
+        atomic_write_bytes(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 

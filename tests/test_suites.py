@@ -15,7 +15,7 @@ def test_every_registered_suite_is_read_and_has_its_place_in_a_run() -> None:
         assert name in READERS, f"suite {name} has no reader in benchmarks/results.READERS"
         assert isinstance(results.of_suite(name), dict)
     assert set(READERS) == set(REGISTRY)
-    assert {suite.name for suite in DRIVEN} == {"users", "memory", "equivalence", "instructions"}
+    assert {suite.name for suite in DRIVEN} == {"users", "memory", "equivalence", "instructions", "layers"}
 
 
 def test_a_suite_finds_its_own_files_only(tmp_path: Path) -> None:
