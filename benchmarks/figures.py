@@ -85,7 +85,7 @@ def draw_layers(rows: Sequence[dict[str, Any]], folder: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     for scenario in sorted({str(row["scenario"]) for row in rows if row["python"] == newest}):
         chosen = [row for row in rows if row["python"] == newest and row["scenario"] == scenario]
-        figure, axes = plt.subplots(figsize=(FIGURE_SIZE[0], 1.2 + 0.45 * len(chosen)), layout="constrained")
+        figure, axes = plt.subplots(figsize=(FIGURE_SIZE[0], 2.2 + 0.45 * len(chosen)), layout="constrained")
         try:
             labels = [str(row["case"]).split("/", 1)[1] for row in chosen]
             left = [0.0] * len(chosen)
@@ -96,7 +96,7 @@ def draw_layers(rows: Sequence[dict[str, Any]], folder: Path) -> dict[str, str]:
             axes.invert_yaxis()
             axes.set_xlabel("CPU per call (ms), split by layer (shares of py-spy samples)")
             axes.set_title(f"{scenario} on Python {newest}: where the CPU of a call goes", fontsize="medium")
-            axes.legend(fontsize="x-small", ncols=2, loc="lower right")
+            figure.legend(fontsize="x-small", ncols=4, loc="outside lower center")  # below: never over a bar
             name = f"layers-{scenario.replace('@', '-')}.png"
             figure.savefig(folder / name, dpi=110)
             drawn[scenario] = f"{folder.name}/{name}"
