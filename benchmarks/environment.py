@@ -55,6 +55,46 @@ def git_commit(root: Path | None = None) -> str:
     return f"{commit}+dirty" if dirty else commit
 
 
+def commit_date(root: Path | None = None) -> str:
+    """The committer date of the checkout's HEAD (ISO 8601): where a run sits in a history; "" outside git."""
+    cwd = root or Path(__file__).resolve().parent.parent
+    try:
+        return subprocess.run(
+            ["git", "show", "-s", "--format=%cI", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+MACHINE_ENV = "BENCH_MACHINE"  # names the machine a run's results are filed under (a history never mixes two)
+
+
+def machine_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """$BENCH_MACHINE, else what the hardware is: CPU model, CPU count and memory, e.g.
+    "intel-xeon-platinum-8370c-2cpu-24gib". Not the host name: CI runners of one class share hardware, not names."""
+    if os.environ.get(MACHINE_ENV):
+        return os.environ[MACHINE_ENV]
+    model = platform.machine() or "unknown-cpu"
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2]
+                break
+    except OSError:
+        pass
+    try:
+        memory = f"-{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)}gib"
+    except (ValueError, OSError, AttributeError):
+        memory = ""
+    words = "".join(c if c.isalnum() else " " for c in model.replace("(R)", "").replace("(TM)", "").lower()).split()
+    return f"{'-'.join(w for w in words if w not in ('cpu', 'processor')) or 'unknown-cpu'}-{os.cpu_count()}cpu{memory}"
+
+
 def python_build(config_args: str | None = None) -> str:
     """How the interpreter was compiled, as far as speed goes: PGO and LTO change it by 10-30%."""
     args = sysconfig.get_config_var("CONFIG_ARGS") if config_args is None else config_args

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.environment import commit_date, git_commit, machine_name
+
 if TYPE_CHECKING:
     import pyperf
 
@@ -60,11 +62,16 @@ def write_manifest(
     openai: str = "2",
     openai_compared: str | None = None,
 ) -> None:
-    """What the run was asked to do, including the interpreters it could not find (and, probed, why)."""
+    """What the run was asked to do, including the interpreters it could not find (and, probed, why), and where it
+    belongs in a history: the machine, the commit and its date (benchmarks/history.py files runs by these)."""
     atomic_write_json(
         run_dir / MANIFEST,
         {
             "run_id": run_dir.name,
+            "machine": machine_name(),
+            "commit": git_commit(),
+            "commit_date": commit_date(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "profile": profile,
             "interpreters_requested": requested,
             "interpreters_missing": missing,
