@@ -1,4 +1,4 @@
-"""Sessions: tests (3.11-3.13), lint, bench, memory, profile, report, gate (and the environments bench uses).
+"""Sessions: tests (3.11-3.13), lint, bench, memory, profile, report, gate, publish, compare (and bench's environments).
 
 A missing interpreter is named at start-up. It is an error when `--strict-interpreters`
 is given after `--`, when nox's own `--error-on-missing-interpreters` is given, or when
@@ -269,3 +269,25 @@ def report(session: nox.Session) -> None:
     session.install("-e", ".", "-c", openai_constraints())
     run_dir = session.posargs[0] if session.posargs else str(REPORTS_ROOT / "latest")
     session.run("python", "-m", "benchmarks.report", run_dir)
+
+
+@nox.session(python="3.11")
+def publish(session: nox.Session) -> None:
+    """Distil runs into results/ and build the static site in site/ (index, histories, steps, comparisons).
+
+    nox -s publish [-- RUN_DIR ...] [--results DIR] [--out DIR]     (default: every run folder in reports/)
+    """
+    session.install("-e", ".", "-c", openai_constraints())
+    session.run("python", "-m", "benchmarks.site", *session.posargs)
+
+
+@nox.session(python="3.11")
+def compare(session: nox.Session) -> None:
+    """Every case and measure two runs share: B / A with its interval, decided as the gate decides (never fails).
+
+    nox -s compare -- RUN_A RUN_B [--out DIR]      (run folders or distilled results/<machine>/*.json files)
+    """
+    if len([arg for arg in session.posargs if not arg.startswith("-")]) < 2:
+        session.error("compare needs two runs: nox -s compare -- reports/<run-a> reports/<run-b>")
+    session.install("-e", ".", "-c", openai_constraints())
+    session.run("python", "-m", "benchmarks.compare_runs", *session.posargs)

@@ -223,13 +223,20 @@ class ReportBrowser:
             self._browser = self._playwright = None
 
     def check(
-        self, index_html: Path, screenshot: Path, required_selector: str, *, viewport: tuple[int, int] = (1280, 900)
+        self,
+        index_html: Path,
+        screenshot: Path,
+        required_selector: str,
+        *,
+        viewport: tuple[int, int] = (1280, 900),
+        root: Path | None = None,
     ) -> PageCheck:
-        """See check_report_in_browser."""
+        """See check_report_in_browser; `root`: the folder the page may load from and link into (default: its own,
+        e.g. a site's root for a page in a subfolder)."""
         if self._browser is None:
             raise RuntimeError("ReportBrowser.check outside its with-block")
         index_html = index_html.resolve()
-        folder = index_html.parent
+        folder = index_html.parent if root is None else root.resolve()
         url = index_html.as_uri()
         check = PageCheck(url=url, loaded=False, selector=required_selector)
         refused: set[str] = set()
