@@ -18,10 +18,12 @@ import argparse
 import math
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
@@ -32,6 +34,7 @@ from benchmarks.run_dir import atomic_write_json, atomic_write_text
 from benchmarks.stats import MIN_PAIRS, Estimate, ratio_of_medians
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+SITE_TEMPLATES = Path(__file__).parent / "templates" / "site"
 Z95 = 1.959964
 
 
@@ -170,6 +173,21 @@ def render_table(rows: list[Row], a: RunRecord, b: RunRecord) -> Table:
     return table
 
 
+def compare_page(rows: Sequence[Row], a: RunRecord, b: RunRecord, root: str | None) -> str:
+    """The comparison as an HTML page; `root`: the relative path to the site's root for its links (None: standalone,
+    as `nox -s compare` writes it)."""
+    shown = [
+        asdict(row)
+        | {"change": row.change, "interval": row.interval}
+        | {"a_text": amount(row.a, row.measure), "b_text": amount(row.b, row.measure)}
+        for row in rows
+    ]
+    environment = Environment(loader=FileSystemLoader(SITE_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    return environment.get_template("compare.html.j2").render(
+        a=a, b=b, rows=shown, warnings=warnings(a, b), root=root, measures=MEASURES
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.compare_runs", description=(__doc__ or "").split("\n")[0]
@@ -192,8 +210,6 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]warning: {warning}")
     if not rows:
         console.print("[yellow]the two runs share no case and measure")
-    from benchmarks.site import compare_page  # the page the site links, written beside the JSON
-
     out = args.out or Path("reports") / "compare" / f"{a.run_id}--{b.run_id}"
     atomic_write_json(out / "compare.json", to_json(rows, a, b))
     atomic_write_text(out / "compare.html", compare_page(rows, a, b, root=None))

@@ -26,11 +26,13 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from benchmarks.claims import REGISTRY as CLAIMS
+from benchmarks.compare_runs import PYPROJECT, SITE_TEMPLATES, compare_page, compare_runs, threshold_key
+from benchmarks.gate_rules import load_thresholds
 from benchmarks.history import (
     MEASURES,
     RESULTS_ROOT,
@@ -46,10 +48,6 @@ from benchmarks.results import ResultsError
 from benchmarks.run_dir import MANIFEST, REPORTS_ROOT
 from benchmarks.steps import MIN_SIZE, Step, detect_steps
 
-if TYPE_CHECKING:
-    from benchmarks.compare_runs import Row
-
-TEMPLATES = Path(__file__).parent / "templates" / "site"
 SITE_ROOT = Path("site")
 
 
@@ -73,23 +71,7 @@ def group_slug(group: tuple[str, str, str]) -> str:
 
 
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-
-
-def compare_page(rows: Sequence[Row], a: RunRecord, b: RunRecord, root: str | None) -> str:
-    """The comparison of two runs as a page; `root`: the relative path to the site's root (None: standalone)."""
-    from benchmarks.compare_runs import amount, warnings
-
-    shown = [
-        {**row.__dict__, "change": row.change, "interval": row.interval, "a_text": amount(row.a, row.measure)}
-        | {"b_text": amount(row.b, row.measure)}
-        for row in rows
-    ]
-    return (
-        _environment()
-        .get_template("compare.html.j2")
-        .render(a=a, b=b, rows=shown, warnings=warnings(a, b), root=root, measures=MEASURES)
-    )
+    return Environment(loader=FileSystemLoader(SITE_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 
 
 def build_site(
@@ -120,9 +102,8 @@ def build_site(
 def _write_site(
     records: Sequence[RunRecord], problems: Sequence[str], root: Path, reports: dict[str, Path], previous: Path
 ) -> None:
-    from benchmarks.compare_runs import compare_runs
-
     environment = _environment()
+    thresholds = load_thresholds(PYPROJECT)
     groups: dict[tuple[str, str, str], list[RunRecord]] = {}
     for record in records:
         groups.setdefault(record.group, []).append(record)
@@ -139,7 +120,7 @@ def _write_site(
     for runs in groups.values():
         for before, after in itertools.pairwise(runs):
             name = f"compare/{slug(before.run_id)}--{slug(after.run_id)}.html"
-            page = compare_page(compare_runs(before, after), before, after, root="../")
+            page = compare_page(compare_runs(before, after, thresholds), before, after, root="../")
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(page)
             compared[after.run_id] = name
@@ -164,7 +145,7 @@ def _write_site(
                     key = SeriesKey(*group, python, case, measure)
                     found = detect_steps(
                         [(run.commit, None if value is None else value.value) for run, value in points],
-                        min_change=_min_change(case, measure),
+                        min_change=thresholds.of(threshold_key(case, measure)),  # what the gate would let through
                     )
                     steps[python] = found
                     detected += [Detected(key, step, f"{page}#{slug(case)}") for step in found]
@@ -213,14 +194,6 @@ def _write_site(
             root="",
         )
     )
-
-
-def _min_change(case: str, measure: str) -> float:
-    """A step smaller than the gate's threshold for the measure is not listed (the gate would not fail on it)."""
-    from benchmarks.compare_runs import PYPROJECT, threshold_key
-    from benchmarks.gate_rules import load_thresholds
-
-    return load_thresholds(PYPROJECT).of(threshold_key(case, measure))
 
 
 def run_folders(root: Path = REPORTS_ROOT) -> list[Path]:
