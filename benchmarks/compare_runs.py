@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", type=Path, metavar="RUN_B")
     parser.add_argument("--out", type=Path, help="where compare.json and compare.html go (default reports/compare/)")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=180)  # piped (nox, CI logs): wide enough to read
     try:
         a, b = load_side(args.a), load_side(args.b)
     except HistoryError as exc:
