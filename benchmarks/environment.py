@@ -33,23 +33,21 @@ def package_versions() -> dict[str, str]:
 COMMIT_OVERRIDE = "BENCH_GIT_COMMIT"  # set by the gate for its baseline workers: the code measured is that commit's
 
 
+def _git(*args: str, root: Path | None = None) -> str:
+    """git's output in the checkout (stripped); OSError or SubprocessError if git cannot answer."""
+    cwd = root or Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()
+
+
 def git_commit(root: Path | None = None) -> str:
     """The checkout's commit, with "+dirty" when it has uncommitted changes; "unknown" outside git."""
     if os.environ.get(COMMIT_OVERRIDE):
         return os.environ[COMMIT_OVERRIDE]
-    cwd = root or Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = _git("rev-parse", "HEAD", root=root)
+        dirty = _git("status", "--porcelain", "--untracked-files=no", root=root)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit}+dirty" if dirty else commit
@@ -57,16 +55,8 @@ def git_commit(root: Path | None = None) -> str:
 
 def commit_date(root: Path | None = None) -> str:
     """The committer date of the checkout's HEAD (ISO 8601): where a run sits in a history; "" outside git."""
-    cwd = root or Path(__file__).resolve().parent.parent
     try:
-        return subprocess.run(
-            ["git", "show", "-s", "--format=%cI", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        return _git("show", "-s", "--format=%cI", "HEAD", root=root)
     except (OSError, subprocess.SubprocessError):
         return ""
 
