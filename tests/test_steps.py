@@ -56,7 +56,7 @@ def test_higher_is_better_turns_the_kinds_round() -> None:
     assert only_step(history(0, steps=[(12, 0.85)]), lower_is_better=False).kind == "regression"
 
 
-@pytest.mark.parametrize("noise", [0.01, 0.02])
+@pytest.mark.parametrize("noise", [0.01, 0.02, 0.05])
 def test_pure_noise_has_no_steps(noise: float) -> None:
     alarms = {seed: steps for seed in NOISE_SEEDS if (steps := detect_steps(history(seed, noise=noise)))}
     assert alarms == {}
