@@ -168,10 +168,11 @@ def measure_all(profile_name: str, run_dir: Path, variants: Sequence[str], elsew
         "profile": profile_name,
         "metadata": environment(),
         "method": (
-            f"py-spy samples at {budget.rate}/s of the CPU-active threads during the profiled runs only (at least "
-            f"{budget.profiled_runs} runs and {budget.profiled_s:g} s), after {budget.warmups} warm-up(s) and "
-            f"{budget.timed_runs} unprofiled timed runs (the wall and CPU per run); every run validated; a sample "
-            "counts for the innermost frame of a named layer (other standard-library frames count for their caller)"
+            f"py-spy samples at {budget.rate}/s of the thread holding the GIL (--gil), during the profiled runs "
+            f"only (at least {budget.profiled_runs} runs and {budget.profiled_s:g} s), after {budget.warmups} "
+            f"warm-up(s) and {budget.timed_runs} unprofiled timed runs (the wall and CPU per run); every run "
+            "validated; a sample counts for the innermost frame of a named layer (other standard-library frames "
+            "count for their caller)"
         ),
         "unavailable": unavailable_reason(),
         "rate": budget.rate,
