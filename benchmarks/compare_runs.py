@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rich.console import Console
 from rich.table import Table
 
 from benchmarks.gate_rules import Decision, Thresholds, judge, load_thresholds
@@ -32,6 +31,7 @@ from benchmarks.history import MEASURES, HistoryError, RunRecord, Value, distill
 from benchmarks.results import ResultsError
 from benchmarks.run_dir import atomic_write_json, atomic_write_text
 from benchmarks.stats import MIN_PAIRS, Estimate, ratio_of_medians
+from benchmarks.terminal import table_console
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 SITE_TEMPLATES = Path(__file__).parent / "templates" / "site"
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", type=Path, metavar="RUN_B")
     parser.add_argument("--out", type=Path, help="where compare.json and compare.html go (default reports/compare/)")
     args = parser.parse_args(argv)
-    console = Console() if sys.stdout.isatty() else Console(width=180)  # piped (nox, CI logs): wide enough to read
+    console = table_console()
     try:
         a, b = load_side(args.a), load_side(args.b)
     except HistoryError as exc:

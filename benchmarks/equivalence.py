@@ -25,6 +25,7 @@ from benchmarks.environment import python_tag
 from benchmarks.matrix import PROFILES, VARIANTS
 from benchmarks.run_dir import atomic_write_json
 from benchmarks.suites import EQUIVALENCE
+from benchmarks.terminal import table_console
 from scenarios import ScenarioFilesError, own_scenarios, shipped_scenarios
 from scenarios.mock import add_transport_option, selected_transport
 from scenarios.runner import Execution, execute
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": scenarios,
     }
     atomic_write_json(path, document)
-    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out = table_console()
     out.print(render(scenarios))
     console.print(f"wrote {path}")
     return 0

@@ -68,6 +68,7 @@ from benchmarks.matrix import PROFILES, expand
 from benchmarks.results import CaseResult, ResultsError, read_speed_suite
 from benchmarks.run_dir import atomic_write_text
 from benchmarks.speed import Plan, Side, SpeedSuiteFailed, measure
+from benchmarks.terminal import table_console
 from scenarios import shipped_scenarios
 from scenarios.transport import select_transport
 
@@ -291,7 +292,7 @@ def conclude(
     run_dir: Path, found: list[Finding], baseline: str, candidate: str, notes: list[str], console: Console
 ) -> int:
     publish(run_dir, found, baseline, candidate, notes)
-    out = Console() if sys.stdout.isatty() else Console(width=180)
+    out = table_console()
     out.print(table(found, baseline))
     for note in notes:
         console.print(f"[yellow]gate: {note}[/]")

@@ -60,6 +60,7 @@ from benchmarks.stats import slope_estimate
 from benchmarks.suite_results import parse_memory
 from benchmarks.suites import MEMORY
 from benchmarks.summary import render_memory_table
+from benchmarks.terminal import table_console
 from benchmarks.users import raise_open_file_limit
 from scenarios import Scenario, ScenarioFilesError, own_scenarios, shipped_scenarios
 from scenarios.mock import Transport, add_transport_option, selected_transport
@@ -400,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment(),
     }
     atomic_write_json(path, document)
-    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out = table_console()
     out.print(render_memory_table({python_tag(): parse_memory(document, str(path), python_tag())}))
     console.print(f"wrote {path}" + (f" and memray flamegraphs in {memray_dir}" if memray_dir.is_dir() else ""))
     return 0

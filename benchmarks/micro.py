@@ -43,6 +43,7 @@ from benchmarks.pyperf_runner import suite_progress, suite_runner
 from benchmarks.run_dir import raw_dir, write_pyperf_suite
 from benchmarks.steal import StealMeter
 from benchmarks.suites import MICRO
+from benchmarks.terminal import table_console
 
 LOOPBACK = "127.0.0.1"
 READ_SIZE = 1 << 20
@@ -288,7 +289,7 @@ def _master(runner: pyperf.Runner, args: argparse.Namespace) -> int:
             progress.advance(task, estimate)
     write_pyperf_suite(suite_path, benchmarks)  # once the process slot is whole: slots stay aligned across files
     console.print(f"wrote {suite_path} ({len(benchmarks)} benchmarks, {benchmarks[0].get_nrun()} processes)")
-    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out = table_console()
     out.print(summary_table(benchmarks, args.bench_profile))
     return 0
 

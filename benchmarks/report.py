@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from rich.console import Console
 from rich.table import Table
 
 from benchmarks.advice import advise
@@ -36,6 +35,7 @@ from benchmarks.suites import INSTRUCTIONS
 from benchmarks.suites import LAYERS as LAYERS_SUITE
 from benchmarks.suites import REGISTRY as SUITE_REGISTRY
 from benchmarks.summary import instruction_rows, users_rows
+from benchmarks.terminal import table_console
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENVIRONMENT_KEYS = (
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         where = exc.filename or args.run_dir
         print(f"error: cannot write the report to {where}: {exc.strerror or exc}", file=sys.stderr)
         return WRITE_FAILED_EXIT_CODE
-    console = Console() if sys.stdout.isatty() else Console(width=180)
+    console = table_console()
     console.print(verdict_table(verdicts))
     console.print(f"report: {index}")
     return 0

@@ -11,10 +11,10 @@ import platform
 import sys
 from collections import Counter
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from benchmarks.terminal import table_console
 from scenarios import ScenarioFilesError, load_scenarios
 from scenarios.mock import add_transport_option
 from scenarios.runner import execute
@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario-file", action="append", default=[], help="your own scenario file (repeatable)")
     add_transport_option(parser)
     args = parser.parse_args(argv)
-    # Under nox, or piped, stdout is not a terminal and rich would fall back to 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console = table_console()
     try:
         scenarios = load_scenarios(args.scenario_file)
     except ScenarioFilesError as exc:

@@ -12,7 +12,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from benchmarks import openai_lines
@@ -20,6 +19,7 @@ from benchmarks.compare import Comparison, compare
 from benchmarks.results import CaseResult, ResultsError, RunResults, load_run
 from benchmarks.steal import DISTURBED_ABOVE
 from benchmarks.suite_results import MemoryResult, Slope
+from benchmarks.terminal import table_console
 
 
 def ratio_to_taskgroup(results: RunResults, case: CaseResult) -> Comparison | None:
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         return 0
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console = table_console()
     if not (results.cases or results.memory):
         console.print(f"[yellow]{args.run_dir}: no results yet[/]")
         return 1
