@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -148,8 +147,8 @@ def _values(results: RunResults) -> dict[tuple[str, str, str], Value]:
     for case in results.cases:
         if case.values_s:
             values[case.name, case.python, "wall"] = Value(case.median_s, samples=tuple(case.values_s))
-        if case.first_chunk_s:
-            chunk = statistics.median(case.first_chunk_s)
+        chunk = case.first_chunk_median_s
+        if chunk is not None:
             values[case.name, case.python, "first_chunk"] = Value(chunk, samples=tuple(case.first_chunk_s))
         ratio = ratio_to_taskgroup(results, case)
         if ratio is not None and ratio.estimate is not None:
@@ -169,12 +168,13 @@ def _values(results: RunResults) -> dict[tuple[str, str, str], Value]:
 
 def write_record(record: RunRecord, root: Path = RESULTS_ROOT) -> Path:
     """results/<machine>/<commit>-<profile>-<run-id>.json, atomically; a run filed again replaces its file."""
-    path = root / _slug(record.machine) / record.filename
+    path = root / slug(record.machine) / record.filename
     atomic_write_json(path, record.to_json())
     return path
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A name as a file or anchor name: anything but letters, digits, '.', '_' and '-' becomes '-'."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "unknown"
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import re
 import shutil
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from benchmarks.history import (
     distill,
     load_records,
     series,
+    slug,
     write_record,
 )
 from benchmarks.history_plot import draw_history
@@ -60,10 +60,6 @@ class Detected:
     @property
     def series_text(self) -> str:
         return f"{self.key.case} on Python {self.key.python}: {MEASURES[self.key.measure].title}"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
 def group_slug(group: tuple[str, str, str]) -> str:
